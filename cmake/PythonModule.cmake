@@ -1,0 +1,20 @@
+# The private extension module graspvla._core: one pybind11 submodule per domain.
+# Each csrc/bindings/bind_<domain>.cpp registers itself (see bindings/registry.hpp), so
+# adding a domain touches no shared file.
+set(_binding_sources "${CMAKE_CURRENT_SOURCE_DIR}/csrc/bindings/module.cpp")
+foreach(_d IN LISTS GRASPVLA_ACTIVE_DOMAINS)
+  if(EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/csrc/bindings/bind_${_d}.cpp")
+    list(APPEND _binding_sources "${CMAKE_CURRENT_SOURCE_DIR}/csrc/bindings/bind_${_d}.cpp")
+  endif()
+endforeach()
+
+pybind11_add_module(_core MODULE ${_binding_sources})
+target_include_directories(_core PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/csrc/bindings")
+target_link_libraries(_core PRIVATE graspvla_core)
+graspvla_set_warnings(_core)
+target_compile_definitions(_core PRIVATE GRASPVLA_VERSION="${PROJECT_VERSION}")
+if(TARGET graspvla::mujoco)
+  # libmujoco lives in the mujoco package next to ours in site-packages.
+  set_target_properties(_core PROPERTIES INSTALL_RPATH "$ORIGIN/../mujoco" BUILD_RPATH "${GRASPVLA_MUJOCO_DIR}")
+endif()
+install(TARGETS _core LIBRARY DESTINATION .)
