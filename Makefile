@@ -24,7 +24,7 @@ $(VENV)/.stamp-venv:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q -U pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q "scikit-build-core>=0.10" "pybind11>=2.13" "cmeel-eigen>=3.4" ninja "pybind11-stubgen>=2.5"
+	$(PIP) install -q "scikit-build-core>=0.10" "pybind11>=2.13" "cmeel-eigen>=3.4" ninja "cmake>=3.24" "pybind11-stubgen>=2.5"
 	touch $@
 
 # 2) runtime + test dependencies (only when pyproject.toml changes)
