@@ -1,0 +1,100 @@
+"""Turns trial records into a Table-1-style report (markdown + JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graspvla.eval.stats import Rate
+
+__all__ = ["TrialRecord", "format_table", "summarise", "write_report"]
+
+
+@dataclass
+class TrialRecord:
+    """The outcome of one closed-loop trial.
+
+    Attributes:
+        policy: policy name (e.g. ``graspvla``, ``expert``, ``no-pag``, ``random``).
+        condition: test set name (``basic``, ``lighting``, ...).
+        group: ``synthetic`` (category seen in action data) or ``web`` (grounding only).
+        category: the requested object's category.
+        seed: the scene seed (reproduces the trial).
+        success: the requested object was lifted >= the threshold within the budget.
+        lifted_other: a different object was lifted (counted as failure).
+        steps: policy queries used; ``sim_time``: simulated seconds; ``wall_time``: seconds.
+        timings: seconds per stage (inference, control, physics, render).
+    """
+
+    policy: str
+    condition: str
+    group: str
+    category: str
+    seed: int
+    success: bool
+    lifted_other: bool = False
+    steps: int = 0
+    sim_time: float = 0.0
+    wall_time: float = 0.0
+    max_lift: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    video: str | None = None
+
+
+def summarise(records: list[TrialRecord]) -> dict[str, dict[str, dict[str, Rate]]]:
+    """``{policy: {group: {condition: Rate}}}``, plus an ``all`` condition per group."""
+    counts: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for r in records:
+        for cond in (r.condition, "all"):
+            c = counts[(r.policy, r.group, cond)]
+            c[0] += int(r.success)
+            c[1] += 1
+    out: dict[str, dict[str, dict[str, Rate]]] = defaultdict(lambda: defaultdict(dict))
+    for (policy, group, cond), (k, n) in counts.items():
+        out[policy][group][cond] = Rate(k, n)
+    return out
+
+
+def format_table(records: list[TrialRecord], conditions: list[str]) -> str:
+    """Markdown table: one row per policy, per group the success rate of each condition with
+    its 95% Wilson interval, and overall."""
+    summary = summarise(records)
+    groups = sorted({r.group for r in records}, key=lambda g: (g != "synthetic", g))
+    header = "| policy | group | " + " | ".join(conditions) + " | overall |"
+    sep = "|" + "---|" * (len(conditions) + 3)
+    lines = [header, sep]
+    for policy in summary:
+        for group in groups:
+            cells = summary[policy].get(group, {})
+            row = [str(cells.get(c, Rate(0, 0))) for c in conditions + ["all"]]
+            lines.append(f"| {policy} | {group} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def write_report(records: list[TrialRecord], conditions: list[str], out_dir: str | Path,
+                 title: str = "graspvla closed-loop grasping benchmark", notes: str = "") -> Path:
+    """Writes ``report.md`` and ``trials.json`` into ``out_dir``; returns the markdown path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "trials.json").write_text(json.dumps([asdict(r) for r in records], indent=1))
+    md = [f"# {title}", "", format_table(records, conditions), ""]
+    if notes:
+        md += [notes, ""]
+    md += ["Cells: success rate [95% Wilson interval] (successes/trials). Success = the requested",
+           "object lifted by >= the threshold within the step budget; lifting another object fails.", ""]
+    md += ["## Trials", "", "| policy | condition | group | category | seed | success | steps | sim s | wall s |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in records:
+        md.append(f"| {r.policy} | {r.condition} | {r.group} | {r.category} | {r.seed} | "
+                  f"{'yes' if r.success else 'no'} | {r.steps} | {r.sim_time:.1f} | {r.wall_time:.1f} |")
+    path = out / "report.md"
+    path.write_text("\n".join(md) + "\n")
+    return path
+
+
+def _records_from_json(path: str | Path) -> list[TrialRecord]:
+    data: list[dict[str, Any]] = json.loads(Path(path).read_text())
+    return [TrialRecord(**d) for d in data]
