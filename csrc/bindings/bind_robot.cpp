@@ -6,6 +6,8 @@
 
 #include "common.hpp"
 #include "graspvla/core/parallel.hpp"
+#include "graspvla/robot/dynamics.hpp"
+#include "graspvla/robot/ik.hpp"
 #include "graspvla/robot/robot_model.hpp"
 #include "registry.hpp"
 
@@ -24,6 +26,30 @@ void store_transform(const Transform& T, double* out) {
   Eigen::Map<Eigen::Matrix<double, 4, 4, Eigen::RowMajor>> dst(out);
   dst = T.matrix();
 }
+
+Transform to_transform(const double* p) {
+  Transform T;
+  T.matrix() = Eigen::Map<const Eigen::Matrix<double, 4, 4, Eigen::RowMajor>>(p);
+  return T;
+}
+
+void check_pose(const double* p, const char* name) {
+  const Eigen::Map<const Eigen::Matrix<double, 4, 4, Eigen::RowMajor>> M(p);
+  const Eigen::Matrix3d R = M.topLeftCorner<3, 3>();
+  if ((R.transpose() * R - Eigen::Matrix3d::Identity()).cwiseAbs().maxCoeff() > 1e-6 || R.determinant() < 0 ||
+      M.row(3).cwiseAbs().sum() != 1.0 || M(3, 3) != 1.0) {
+    throw graspvla::InvalidArgument(std::string(name) + ": not a rigid transform (rotation must be orthonormal, "
+                                    "last row [0, 0, 0, 1])");
+  }
+}
+
+Vector7 vec7(const py::object& obj, const char* name) {
+  auto a = checked_array<double>(obj, name, {kDof});
+  return Eigen::Map<const Vector7>(a.data());
+}
+
+IkOptions make_ik_options(int frame, int max_iterations, int restarts, double tol_position, double tol_orientation,
+                          double damping, double posture_gain, const py::object& q_rest, std::uint64_t seed);
 
 Frame checked_frame(int f) {
   if (f < 0 || f >= kNumFrames) {
@@ -159,6 +185,137 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
       py::arg("model"), py::arg("q"), py::arg("frame") = static_cast<int>(Tcp), py::arg("out") = py::none(),
       py::arg("threads") = 0, "Batched Jacobians (N, 6, 7) for q (N, 7).");
 
+  // ---- dynamics -------------------------------------------------------------------------
+  m.def("set_link_inertia",
+        [](RobotModel& model, int index, double mass, const py::object& com, const py::object& inertia) {
+          auto c = checked_array<double>(com, "com", {3});
+          auto I = checked_array<double>(inertia, "inertia", {3, 3});
+          Eigen::Matrix3d Im = Eigen::Map<const Eigen::Matrix<double, 3, 3, Eigen::RowMajor>>(I.data());
+          if (!set_link_inertia(model, index, mass, Eigen::Map<const Eigen::Vector3d>(c.data()), Im)) {
+            throw graspvla::InvalidArgument("set_link_inertia: index must be 0..6, mass >= 0 and the inertia symmetric");
+          }
+        },
+        py::arg("model"), py::arg("index"), py::arg("mass"), py::arg("com"), py::arg("inertia"),
+        "Sets link (index 0 = link1) mass [kg], COM [m] and inertia about the COM [kg m^2] in the link frame.");
+  m.def("link_inertia", [](const RobotModel& model, int index) {
+          if (index < 0 || index >= kDof) throw graspvla::InvalidArgument("index: expected 0..6");
+          const LinkInertia& L = model.links[index];
+          return py::make_tuple(L.mass, Eigen::Vector3d(L.com), Eigen::Matrix3d(L.inertia));
+        }, py::arg("model"), py::arg("index"));
+  m.def("gravity_torques", [](const RobotModel& model, const py::object& q) {
+          Vector7 qv = vec7(q, "q"), tau;
+          { py::gil_scoped_release r; gravity_torques(model, qv, tau); }
+          return tau;
+        }, py::arg("model"), py::arg("q"), "Gravity torques g(q) (7,) [Nm].");
+  m.def("coriolis_torques", [](const RobotModel& model, const py::object& q, const py::object& dq) {
+          Vector7 qv = vec7(q, "q"), dqv = vec7(dq, "dq"), tau;
+          { py::gil_scoped_release r; coriolis_torques(model, qv, dqv, tau); }
+          return tau;
+        }, py::arg("model"), py::arg("q"), py::arg("dq"), "Coriolis/centrifugal torques C(q, dq) dq (7,) [Nm].");
+  m.def("inverse_dynamics", [](const RobotModel& model, const py::object& q, const py::object& dq, const py::object& ddq) {
+          Vector7 qv = vec7(q, "q"), dqv = vec7(dq, "dq"), ddqv = vec7(ddq, "ddq"), tau;
+          { py::gil_scoped_release r; inverse_dynamics(model, qv, dqv, ddqv, tau); }
+          return tau;
+        }, py::arg("model"), py::arg("q"), py::arg("dq"), py::arg("ddq"),
+        "RNEA: tau = M ddq + C dq + g (7,) [Nm].");
+  m.def("mass_matrix", [](const RobotModel& model, const py::object& q) {
+          Vector7 qv = vec7(q, "q");
+          MassMatrix M;
+          { py::gil_scoped_release r; mass_matrix(model, qv, M); }
+          return M;
+        }, py::arg("model"), py::arg("q"), "Joint-space inertia matrix M(q) (7, 7) [kg m^2].");
+  m.def("gravity_torques_batch", [](const RobotModel& model, const py::object& q_obj, std::size_t threads) {
+          auto q = checked_array<double>(q_obj, "q", {-1, kDof});
+          const py::ssize_t n = q.shape(0);
+          py::array_t<double> out({n, static_cast<py::ssize_t>(kDof)});
+          const double* src = q.data();
+          double* dst = out.mutable_data();
+          {
+            py::gil_scoped_release r;
+            graspvla::parallel_for(static_cast<std::size_t>(n), [&](std::size_t b, std::size_t e) {
+              Vector7 tau;
+              for (std::size_t i = b; i < e; ++i) {
+                gravity_torques(model, Eigen::Map<const Vector7>(src + i * kDof), tau);
+                Eigen::Map<Vector7>(dst + i * kDof) = tau;
+              }
+            }, threads, 256);
+          }
+          return out;
+        }, py::arg("model"), py::arg("q"), py::arg("threads") = 0);
+
+  // ---- inverse kinematics ---------------------------------------------------------------
+  py::enum_<graspvla::Status>(m, "Status")
+      .value("OK", graspvla::Status::Ok).value("INVALID_INPUT", graspvla::Status::InvalidInput)
+      .value("NOT_CONVERGED", graspvla::Status::NotConverged).value("NO_SOLUTION", graspvla::Status::NoSolution);
+
+  m.def(
+      "ik",
+      [](const RobotModel& model, const py::object& target, const py::object& q_seed, int frame, int max_iterations,
+         int restarts, double tol_position, double tol_orientation, double damping, double posture_gain,
+         const py::object& q_rest, std::uint64_t seed) {
+        auto T = checked_array<double>(target, "target", {4, 4});
+        check_pose(T.data(), "target");
+        Vector7 seedv = vec7(q_seed, "q_seed");
+        IkOptions opt = make_ik_options(frame, max_iterations, restarts, tol_position, tol_orientation, damping,
+                                        posture_gain, q_rest, seed);
+        Transform Tt = to_transform(T.data());
+        IkResult res;
+        {
+          py::gil_scoped_release r;
+          Workspace ws;
+          ik_dls(model, Tt, seedv, opt, ws, res);
+        }
+        return py::make_tuple(res.q, res.status, res.iterations, res.position_error, res.orientation_error);
+      },
+      py::arg("model"), py::arg("target"), py::arg("q_seed"), py::arg("frame") = static_cast<int>(Tcp),
+      py::arg("max_iterations") = 150, py::arg("restarts") = 8, py::arg("tol_position") = 1e-6,
+      py::arg("tol_orientation") = 1e-6, py::arg("damping") = 1e-3, py::arg("posture_gain") = 0.1,
+      py::arg("q_rest") = py::none(), py::arg("seed") = 0,
+      "DLS IK: (q, status, iterations, position_error [m], orientation_error [rad]).");
+
+  m.def(
+      "ik_batch",
+      [](const RobotModel& model, const py::object& targets, const py::object& q_seeds, int frame, int max_iterations,
+         int restarts, double tol_position, double tol_orientation, double damping, double posture_gain,
+         const py::object& q_rest, std::uint64_t seed, std::size_t threads) {
+        auto T = checked_array<double>(targets, "targets", {-1, 4, 4});
+        const py::ssize_t n = T.shape(0);
+        auto S = checked_array<double>(q_seeds, "q_seeds", {n, kDof});
+        for (py::ssize_t i = 0; i < n; ++i) check_pose(T.data() + 16 * i, "targets");
+        IkOptions opt = make_ik_options(frame, max_iterations, restarts, tol_position, tol_orientation, damping,
+                                        posture_gain, q_rest, seed);
+        py::array_t<double> q_out({n, static_cast<py::ssize_t>(kDof)});
+        py::array_t<bool> ok_out(n);
+        py::array_t<double> err_out({n, static_cast<py::ssize_t>(2)});
+        const double* tp = T.data();
+        const double* sp = S.data();
+        double* qo = q_out.mutable_data();
+        bool* oko = ok_out.mutable_data();
+        double* eo = err_out.mutable_data();
+        {
+          py::gil_scoped_release r;
+          graspvla::parallel_for(static_cast<std::size_t>(n), [&](std::size_t b, std::size_t e) {
+            Workspace ws;
+            IkResult res;
+            for (std::size_t i = b; i < e; ++i) {
+              IkOptions o = opt;
+              o.seed = opt.seed + i;  // per-item seed: independent of the thread partition
+              ik_dls(model, to_transform(tp + 16 * i), Eigen::Map<const Vector7>(sp + kDof * i), o, ws, res);
+              Eigen::Map<Vector7>(qo + kDof * i) = res.q;
+              oko[i] = res.success();
+              eo[2 * i] = res.position_error;
+              eo[2 * i + 1] = res.orientation_error;
+            }
+          }, threads, 4);
+        }
+        return py::make_tuple(q_out, ok_out, err_out);
+      },
+      py::arg("model"), py::arg("targets"), py::arg("q_seeds"), py::arg("frame") = static_cast<int>(Tcp),
+      py::arg("max_iterations") = 150, py::arg("restarts") = 8, py::arg("tol_position") = 1e-6,
+      py::arg("tol_orientation") = 1e-6, py::arg("damping") = 1e-3, py::arg("posture_gain") = 0.1,
+      py::arg("q_rest") = py::none(), py::arg("seed") = 0, py::arg("threads") = 0,
+      "Batched DLS IK for N poses (N, 4, 4) from seeds (N, 7): (q (N, 7), success (N,), errors (N, 2)).");
+
   m.def(
       "within_limits", [](const RobotModel& model, const py::object& q_obj) {
         auto q = checked_array<double>(q_obj, "q", {kDof}, false);
@@ -166,3 +323,27 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
       },
       py::arg("model"), py::arg("q"));
 }
+
+namespace {
+IkOptions make_ik_options(int frame, int max_iterations, int restarts, double tol_position, double tol_orientation,
+                          double damping, double posture_gain, const py::object& q_rest, std::uint64_t seed) {
+  IkOptions o;
+  o.frame = checked_frame(frame);
+  if (max_iterations <= 0) throw graspvla::InvalidArgument("max_iterations: must be > 0");
+  if (restarts < 0) throw graspvla::InvalidArgument("restarts: must be >= 0");
+  if (!(tol_position > 0) || !(tol_orientation > 0)) throw graspvla::InvalidArgument("tol_position/tol_orientation: must be > 0");
+  if (!(damping >= 0) || !(posture_gain >= 0)) throw graspvla::InvalidArgument("damping/posture_gain: must be >= 0");
+  o.max_iterations = max_iterations;
+  o.restarts = restarts;
+  o.tol_position = tol_position;
+  o.tol_orientation = tol_orientation;
+  o.damping = damping;
+  o.posture_gain = posture_gain;
+  o.seed = seed;
+  if (!q_rest.is_none()) {
+    o.q_rest = vec7(q_rest, "q_rest");
+    o.use_rest = true;
+  }
+  return o;
+}
+}  // namespace

@@ -1,14 +1,19 @@
 #pragma once
-// Counts heap allocations made by this thread while a guard is armed. Include in exactly one
-// translation unit per test executable (it replaces global operator new/delete).
-#include <atomic>
+// Counts heap allocations made by this thread while a guard is armed. It interposes malloc,
+// calloc and realloc (glibc), so it sees operator new and Eigen's aligned_malloc alike: Eigen's
+// own EIGEN_RUNTIME_NO_MALLOC check is an eigen_assert, which Release builds compile out.
+// Include in exactly one translation unit per test executable.
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
-#include <new>
 
 #ifdef GRASPVLA_CHECK_MALLOC
 #include <Eigen/Core>
 #endif
+
+extern "C" void* __libc_malloc(std::size_t);
+extern "C" void* __libc_calloc(std::size_t, std::size_t);
+extern "C" void* __libc_realloc(void*, std::size_t);
 
 namespace alloc_guard {
 inline thread_local bool armed = false;
@@ -30,23 +35,37 @@ struct Scope {
   }
   long allocations() const { return count; }
 };
+
+/// Proves the guard sees allocations at all (a test that cannot fail proves nothing).
+inline bool self_test() {
+  long seen;
+  {
+    Scope s;
+    void* volatile p = std::malloc(64);
+    seen = s.allocations();
+    std::free(p);
+  }
+  return seen == 1;
+}
 }  // namespace alloc_guard
 
-void* operator new(std::size_t n) {
+extern "C" void* malloc(std::size_t n) {
   if (alloc_guard::armed) ++alloc_guard::count;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
+  return __libc_malloc(n);
 }
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+extern "C" void* calloc(std::size_t n, std::size_t m) {
+  if (alloc_guard::armed) ++alloc_guard::count;
+  return __libc_calloc(n, m);
+}
+extern "C" void* realloc(void* p, std::size_t n) {
+  if (alloc_guard::armed) ++alloc_guard::count;
+  return __libc_realloc(p, n);
+}
 
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::exit(1);                                                          \
-    }                                                                        \
+#define CHECK(cond)                                                                   \
+  do {                                                                                \
+    if (!(cond)) {                                                                    \
+      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
+      std::exit(1);                                                                   \
+    }                                                                                 \
   } while (0)

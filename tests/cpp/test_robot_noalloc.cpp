@@ -3,6 +3,8 @@
 #include <cstdio>
 
 #include "alloc_guard.hpp"
+#include "graspvla/robot/dynamics.hpp"
+#include "graspvla/robot/ik.hpp"
 #include "graspvla/robot/robot_model.hpp"
 
 using namespace graspvla::robot;
@@ -13,6 +15,7 @@ int main() {
   Jacobian J;
   Vector7 q;
   q << 0.1, -0.3, 0.2, -2.0, 0.1, 1.6, 0.7;
+  CHECK(alloc_guard::self_test());
   double sink = 0;
   {
     alloc_guard::Scope guard;
@@ -22,6 +25,28 @@ int main() {
       frame_jacobian(model, ws, Tcp, J);
       sink += J(0, 0) + ws.frames[Tcp].translation().x();
     }
+    CHECK(guard.allocations() == 0);
+  }
+  {
+    // dynamics and IK (including restarts) on the hot path
+    Vector7 tau;
+    MassMatrix M;
+    IkOptions opt;
+    opt.restarts = 2;
+    IkResult res;
+    forward_kinematics(model, q, ws);
+    const Transform target = ws.frames[Tcp];
+    alloc_guard::Scope guard;
+    for (int k = 0; k < 100; ++k) {
+      inverse_dynamics(model, q, q, q, tau);
+      gravity_torques(model, q, tau);
+      mass_matrix(model, q, M);
+      sink += tau[0] + M(0, 0);
+    }
+    Vector7 seed = q;
+    seed[3] += 0.3;
+    ik_dls(model, target, seed, opt, ws, res);
+    CHECK(res.success());
     CHECK(guard.allocations() == 0);
   }
   std::printf("robot no-alloc ok (%g)\n", sink);

@@ -6,6 +6,6 @@ joint angles in radians, lengths in metres.
 
 from __future__ import annotations
 
-from graspvla.robot.model import Frame, Robot
+from graspvla.robot.model import Frame, IKResult, Robot
 
-__all__ = ["Frame", "Robot"]
+__all__ = ["Frame", "IKResult", "Robot"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -12,9 +13,29 @@ from graspvla._core import robot as _robot
 Frame = _robot.Frame
 RobotName = Literal["panda", "fr3"]
 
-__all__ = ["Frame", "Robot", "RobotName"]
+__all__ = ["Frame", "IKResult", "Robot", "RobotName"]
 
 FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class IKResult:
+    """Outcome of an inverse-kinematics query.
+
+    Attributes:
+        q: best joint configuration found (7,) [rad]; meaningful only when ``success``.
+        success: the pose is reached within tolerance and inside the joint limits.
+        position_error: remaining position error [m]; ``orientation_error`` [rad].
+        iterations: solver iterations used over all attempts.
+        reason: empty on success, else why it failed (e.g. unreachable pose).
+    """
+
+    q: FloatArray
+    success: bool
+    position_error: float
+    orientation_error: float
+    iterations: int = 0
+    reason: str = ""
 
 
 class Robot:
@@ -111,3 +132,74 @@ class Robot:
         if q.ndim == 2:
             return _robot.jacobian_batch(self.model, q, int(frame))
         return _robot.jacobian(self.model, q, int(frame))
+
+    # ---- inverse kinematics -------------------------------------------------------------
+    def ik(
+        self,
+        target: FloatArray,
+        q_seed: FloatArray | None = None,
+        frame: Frame = Frame.TCP,
+        *,
+        max_iterations: int = 150,
+        restarts: int = 16,
+        tol_position: float = 1e-6,
+        tol_orientation: float = 1e-6,
+        posture_gain: float = 0.1,
+        q_rest: FloatArray | None = None,
+        seed: int = 0,
+    ) -> IKResult:
+        """Damped-least-squares IK for ``frame`` reaching ``target`` (4x4, base frame).
+
+        Starts from ``q_seed`` (default: the middle of the joint range), keeps every joint
+        inside its limits, pulls the redundant DoF towards ``q_rest`` in the null space, and
+        retries from ``restarts`` random configurations drawn from ``seed``. An unreachable
+        pose returns ``success=False`` with the remaining error, never a silent guess.
+        """
+        seed_q = 0.5 * (self.q_min + self.q_max) if q_seed is None else np.asarray(q_seed, dtype=np.float64)
+        q, status, it, ep, eo = _robot.ik(
+            self.model, np.ascontiguousarray(target, dtype=np.float64), np.ascontiguousarray(seed_q), int(frame),
+            max_iterations, restarts, tol_position, tol_orientation, 1e-3, posture_gain,
+            None if q_rest is None else np.ascontiguousarray(q_rest, dtype=np.float64), seed)
+        ok = status == _robot.Status.OK
+        reason = "" if ok else (
+            f"not converged after {it} iterations: position error {ep:.3g} m, orientation error {eo:.3g} rad "
+            "(pose unreachable within the joint limits?)")
+        return IKResult(q=np.asarray(q), success=ok, position_error=ep, orientation_error=eo, iterations=it, reason=reason)
+
+    def ik_batch(
+        self, targets: FloatArray, q_seeds: FloatArray | None = None, frame: Frame = Frame.TCP, *,
+        restarts: int = 16, seed: int = 0, threads: int = 0,
+    ) -> tuple[FloatArray, NDArray[np.bool_], FloatArray]:
+        """IK for N poses (N, 4, 4) on all cores. Returns (q (N, 7), success (N,), errors (N, 2)
+        [position m, orientation rad]). Results do not depend on the thread count."""
+        targets = np.ascontiguousarray(targets, dtype=np.float64)
+        if q_seeds is None:
+            q_seeds = np.tile(0.5 * (self.q_min + self.q_max), (len(targets), 1))
+        return _robot.ik_batch(self.model, targets, np.ascontiguousarray(q_seeds, dtype=np.float64), int(frame),
+                               150, restarts, 1e-6, 1e-6, 1e-3, 0.1, None, seed, threads)
+
+    # ---- dynamics -----------------------------------------------------------------------
+    def gravity(self, q: FloatArray) -> FloatArray:
+        """Gravity torques g(q) (7,) [Nm]; ``q`` (N, 7) gives (N, 7)."""
+        q = np.asarray(q)
+        if q.ndim == 2:
+            return _robot.gravity_torques_batch(self.model, q)
+        return np.asarray(_robot.gravity_torques(self.model, q))
+
+    def mass_matrix(self, q: FloatArray) -> FloatArray:
+        """Joint-space inertia matrix M(q) (7, 7) [kg m^2]."""
+        return np.asarray(_robot.mass_matrix(self.model, np.asarray(q)))
+
+    def coriolis(self, q: FloatArray, dq: FloatArray) -> FloatArray:
+        """Coriolis and centrifugal torques C(q, dq) dq (7,) [Nm]."""
+        return np.asarray(_robot.coriolis_torques(self.model, np.asarray(q), np.asarray(dq)))
+
+    def rnea(self, q: FloatArray, dq: FloatArray, ddq: FloatArray) -> FloatArray:
+        """Inverse dynamics tau = M(q) ddq + C(q, dq) dq + g(q) (7,) [Nm] (no friction)."""
+        return np.asarray(_robot.inverse_dynamics(self.model, np.asarray(q), np.asarray(dq), np.asarray(ddq)))
+
+    def set_link_inertia(self, index: int, mass: float, com: FloatArray, inertia: FloatArray) -> None:
+        """Replaces link ``index`` (0 = link1 ... 6 = link7) inertials: ``mass`` [kg], ``com``
+        (3,) [m] and ``inertia`` (3, 3) about the COM [kg m^2], both in the link frame."""
+        _robot.set_link_inertia(self.model, int(index), float(mass), np.ascontiguousarray(com, dtype=np.float64),
+                                np.ascontiguousarray(inertia, dtype=np.float64))
