@@ -66,15 +66,41 @@ void coriolis_torques(const RobotModel& model, const Vector7& q, const Vector7& 
 }
 
 void mass_matrix(const RobotModel& model, const Vector7& q, MassMatrix& M) noexcept {
-  // Column j = inverse dynamics with unit acceleration of joint j and no velocity or gravity.
-  Vector7 e, col;
-  for (int j = 0; j < kDof; ++j) {
-    e.setZero();
-    e[j] = 1.0;
-    rnea(model, q, Vector7::Zero(), e, Eigen::Vector3d::Zero(), col);
-    M.col(j) = col;
+  // Composite-rigid-body algorithm with 6x6 spatial quantities [angular; linear] in link frames.
+  using Mat6 = Eigen::Matrix<double, 6, 6>;
+  using Vec6 = Eigen::Matrix<double, 6, 1>;
+  auto skew = [](const Eigen::Vector3d& v) {
+    Eigen::Matrix3d S;
+    S << 0, -v.z(), v.y(), v.z(), 0, -v.x(), -v.y(), v.x(), 0;
+    return S;
+  };
+  std::array<Mat6, kDof> X;   // motion transform: frame i-1 coordinates -> frame i coordinates
+  std::array<Mat6, kDof> Ic;  // composite spatial inertia of links i..7 in frame i
+  Eigen::Matrix3d R;
+  Eigen::Vector3d t;
+  for (int i = 0; i < kDof; ++i) {
+    dh_joint(model.dh[i], q[i], R, t);
+    const Eigen::Matrix3d Rt = R.transpose();
+    X[i].setZero();
+    X[i].topLeftCorner<3, 3>() = Rt;
+    X[i].bottomRightCorner<3, 3>() = Rt;
+    X[i].bottomLeftCorner<3, 3>() = -Rt * skew(t);
+    const LinkInertia& L = model.links[i];
+    const Eigen::Matrix3d cx = skew(L.com);
+    Ic[i].topLeftCorner<3, 3>() = L.inertia + L.mass * cx * cx.transpose();
+    Ic[i].topRightCorner<3, 3>() = L.mass * cx;
+    Ic[i].bottomLeftCorner<3, 3>() = L.mass * cx.transpose();
+    Ic[i].bottomRightCorner<3, 3>() = L.mass * Eigen::Matrix3d::Identity();
   }
-  M = 0.5 * (M + M.transpose()).eval();
+  for (int i = kDof - 1; i > 0; --i) Ic[i - 1] += X[i].transpose() * Ic[i] * X[i];
+  for (int i = 0; i < kDof; ++i) {
+    Vec6 F = Ic[i].col(2);  // Ic * S with S = angular z
+    M(i, i) = F[2];
+    for (int j = i; j > 0; --j) {
+      F = X[j].transpose() * F;  // force from frame j to frame j-1
+      M(j - 1, i) = M(i, j - 1) = F[2];
+    }
+  }
 }
 
 bool set_link_inertia(RobotModel& model, int index, double mass, const Eigen::Vector3d& com,
