@@ -1,0 +1,15 @@
+"""
+graspvla compiled core (C++17, Eigen). Use the typed wrappers in graspvla.<domain>.
+"""
+from __future__ import annotations
+import typing
+from . import robot
+__all__: list[str] = ['CHECK_MALLOC', 'get_num_threads', 'robot', 'set_num_threads']
+def get_num_threads() -> int:
+    ...
+def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Threads used by batch kernels (0 = all cores).
+    """
+CHECK_MALLOC: bool = False
+__version__: str = '0.1.0'
