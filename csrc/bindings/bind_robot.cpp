@@ -6,6 +6,7 @@
 
 #include "common.hpp"
 #include "graspvla/core/parallel.hpp"
+#include "graspvla/robot/collision_spheres.hpp"
 #include "graspvla/robot/dynamics.hpp"
 #include "graspvla/robot/ik.hpp"
 #include "graspvla/robot/robot_model.hpp"
@@ -315,6 +316,83 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
       py::arg("tol_orientation") = 1e-6, py::arg("damping") = 1e-3, py::arg("posture_gain") = 0.1,
       py::arg("q_rest") = py::none(), py::arg("seed") = 0, py::arg("threads") = 0,
       "Batched DLS IK for N poses (N, 4, 4) from seeds (N, 7): (q (N, 7), success (N,), errors (N, 2)).");
+
+  // ---- collision spheres ----------------------------------------------------------------
+  m.attr("NUM_SPHERES") = kNumSpheres;
+  m.attr("NUM_BODIES") = static_cast<int>(kNumBodies);
+  m.def("sphere_bodies", [] {
+          py::array_t<int> out(kNumSpheres);
+          Workspace ws;
+          forward_kinematics(RobotModel::fr3(), Vector7::Zero(), ws);
+          SphereSet s;
+          collision_spheres(RobotModel::fr3(), ws, 0.08, s);
+          for (int i = 0; i < kNumSpheres; ++i) out.mutable_data()[i] = s[i].body;
+          return out;
+        }, "Body index of each sphere: link1..7 = 0..6, hand = 7, left finger = 8, right finger = 9.");
+  m.def("self_collision_pairs", [] {
+          py::array_t<bool> out({static_cast<py::ssize_t>(kNumBodies), static_cast<py::ssize_t>(kNumBodies)});
+          for (int a = 0; a < kNumBodies; ++a)
+            for (int b = 0; b < kNumBodies; ++b) out.mutable_data()[a * kNumBodies + b] = self_collision_pair_enabled(a, b);
+          return out;
+        }, "(NUM_BODIES, NUM_BODIES) matrix of body pairs checked for self-collision.");
+  m.def("collision_spheres_batch",
+        [](const RobotModel& model, const py::object& q_obj, double width, std::size_t threads) {
+          auto q = checked_array<double>(q_obj, "q", {-1, kDof});
+          if (!(width >= 0.0 && width <= model.gripper_max_width)) {
+            throw graspvla::InvalidArgument("width: gripper opening must lie in [0, gripper_max_width] m");
+          }
+          const py::ssize_t n = q.shape(0);
+          py::array_t<double> out({n, static_cast<py::ssize_t>(kNumSpheres), static_cast<py::ssize_t>(4)});
+          const double* src = q.data();
+          double* dst = out.mutable_data();
+          {
+            py::gil_scoped_release r;
+            graspvla::parallel_for(static_cast<std::size_t>(n), [&](std::size_t b, std::size_t e) {
+              Workspace ws;
+              SphereSet s;
+              for (std::size_t i = b; i < e; ++i) {
+                forward_kinematics(model, Eigen::Map<const Vector7>(src + i * kDof), ws);
+                collision_spheres(model, ws, width, s);
+                for (int k = 0; k < kNumSpheres; ++k) {
+                  double* o = dst + (i * kNumSpheres + k) * 4;
+                  o[0] = s[k].c.x(); o[1] = s[k].c.y(); o[2] = s[k].c.z(); o[3] = s[k].r;
+                }
+              }
+            }, threads, 128);
+          }
+          return out;
+        },
+        py::arg("model"), py::arg("q"), py::arg("width") = 0.08, py::arg("threads") = 0,
+        "Sphere centres and radii (N, NUM_SPHERES, 4) [x, y, z, r] in the base frame [m].");
+  m.def("self_collision_batch",
+        [](const RobotModel& model, const py::object& q_obj, double width, double margin, std::size_t threads) {
+          auto q = checked_array<double>(q_obj, "q", {-1, kDof});
+          if (!(width >= 0.0 && width <= model.gripper_max_width)) {
+            throw graspvla::InvalidArgument("width: gripper opening must lie in [0, gripper_max_width] m");
+          }
+          const py::ssize_t n = q.shape(0);
+          py::array_t<bool> hit(n);
+          py::array_t<double> dist(n);
+          const double* src = q.data();
+          bool* h = hit.mutable_data();
+          double* d = dist.mutable_data();
+          {
+            py::gil_scoped_release r;
+            graspvla::parallel_for(static_cast<std::size_t>(n), [&](std::size_t b, std::size_t e) {
+              Workspace ws;
+              SphereSet s;
+              for (std::size_t i = b; i < e; ++i) {
+                forward_kinematics(model, Eigen::Map<const Vector7>(src + i * kDof), ws);
+                collision_spheres(model, ws, width, s);
+                d[i] = self_collision_distance(s);
+                h[i] = d[i] < margin;
+              }
+            }, threads, 128);
+          }
+          return py::make_tuple(hit, dist);
+        },
+        py::arg("model"), py::arg("q"), py::arg("width") = 0.08, py::arg("margin") = 0.0, py::arg("threads") = 0,
+        "Self-collision of N configurations: (in_collision (N,), min signed distance (N,) [m]).");
 
   m.def(
       "within_limits", [](const RobotModel& model, const py::object& q_obj) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "alloc_guard.hpp"
+#include "graspvla/robot/collision_spheres.hpp"
 #include "graspvla/robot/dynamics.hpp"
 #include "graspvla/robot/ik.hpp"
 #include "graspvla/robot/robot_model.hpp"
@@ -45,6 +46,9 @@ int main() {
     }
     Vector7 seed = q;
     seed[3] += 0.3;
+    SphereSet spheres;
+    collision_spheres(model, ws, 0.04, spheres);
+    sink += self_collision_distance(spheres) + (in_self_collision(spheres) ? 1.0 : 0.0);
     ik_dls(model, target, seed, opt, ws, res);
     CHECK(res.success());
     CHECK(guard.allocations() == 0);

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DOF', 'Frame', 'NUM_FRAMES', 'RobotModel', 'RobotType', 'Status', 'coriolis_torques', 'forward_kinematics', 'forward_kinematics_batch', 'gravity_torques', 'gravity_torques_batch', 'ik', 'ik_batch', 'inverse_dynamics', 'jacobian', 'jacobian_batch', 'link_inertia', 'mass_matrix', 'set_link_inertia', 'within_limits']
+__all__: list[str] = ['DOF', 'Frame', 'NUM_BODIES', 'NUM_FRAMES', 'NUM_SPHERES', 'RobotModel', 'RobotType', 'Status', 'collision_spheres_batch', 'coriolis_torques', 'forward_kinematics', 'forward_kinematics_batch', 'gravity_torques', 'gravity_torques_batch', 'ik', 'ik_batch', 'inverse_dynamics', 'jacobian', 'jacobian_batch', 'link_inertia', 'mass_matrix', 'self_collision_batch', 'self_collision_pairs', 'set_link_inertia', 'sphere_bodies', 'within_limits']
 class Frame:
     """
     Members:
@@ -228,6 +228,10 @@ class Status:
     @property
     def value(self) -> int:
         ...
+def collision_spheres_batch(model: RobotModel, q: typing.Any, width: typing.SupportsFloat | typing.SupportsIndex = 0.08, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Sphere centres and radii (N, NUM_SPHERES, 4) [x, y, z, r] in the base frame [m].
+    """
 def coriolis_torques(model: RobotModel, q: typing.Any, dq: typing.Any) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[7, 1]"]:
     """
     Coriolis/centrifugal torques C(q, dq) dq (7,) [Nm].
@@ -272,11 +276,25 @@ def mass_matrix(model: RobotModel, q: typing.Any) -> typing.Annotated[numpy.typi
     """
     Joint-space inertia matrix M(q) (7, 7) [kg m^2].
     """
+def self_collision_batch(model: RobotModel, q: typing.Any, width: typing.SupportsFloat | typing.SupportsIndex = 0.08, margin: typing.SupportsFloat | typing.SupportsIndex = 0.0, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[numpy.typing.NDArray[numpy.bool], numpy.typing.NDArray[numpy.float64]]:
+    """
+    Self-collision of N configurations: (in_collision (N,), min signed distance (N,) [m]).
+    """
+def self_collision_pairs() -> numpy.typing.NDArray[numpy.bool]:
+    """
+    (NUM_BODIES, NUM_BODIES) matrix of body pairs checked for self-collision.
+    """
 def set_link_inertia(model: RobotModel, index: typing.SupportsInt | typing.SupportsIndex, mass: typing.SupportsFloat | typing.SupportsIndex, com: typing.Any, inertia: typing.Any) -> None:
     """
     Sets link (index 0 = link1) mass [kg], COM [m] and inertia about the COM [kg m^2] in the link frame.
     """
+def sphere_bodies() -> numpy.typing.NDArray[numpy.int32]:
+    """
+    Body index of each sphere: link1..7 = 0..6, hand = 7, left finger = 8, right finger = 9.
+    """
 def within_limits(model: RobotModel, q: typing.Any) -> bool:
     ...
 DOF: int = 7
+NUM_BODIES: int = 10
 NUM_FRAMES: int = 10
+NUM_SPHERES: int = 40

@@ -203,3 +203,39 @@ class Robot:
         (3,) [m] and ``inertia`` (3, 3) about the COM [kg m^2], both in the link frame."""
         _robot.set_link_inertia(self.model, int(index), float(mass), np.ascontiguousarray(com, dtype=np.float64),
                                 np.ascontiguousarray(inertia, dtype=np.float64))
+
+    # ---- collision model ----------------------------------------------------------------
+    def collision_spheres(self, q: FloatArray, width: float = 0.08) -> FloatArray:
+        """Spheres covering the arm, hand and fingers (gripper opening ``width`` [m]).
+
+        Returns (S, 4) rows [x, y, z, r] in the base frame [m] for q (7,), or (N, S, 4) for
+        q (N, 7). ``sphere_bodies()`` gives each sphere's body (link1..7 = 0..6, hand = 7,
+        fingers = 8, 9).
+        """
+        q = np.asarray(q)
+        out = _robot.collision_spheres_batch(self.model, np.atleast_2d(q), float(width))
+        return out if q.ndim == 2 else out[0]
+
+    @staticmethod
+    def sphere_bodies() -> NDArray[np.int32]:
+        """Body index of each collision sphere."""
+        return np.asarray(_robot.sphere_bodies())
+
+    @staticmethod
+    def self_collision_pairs() -> NDArray[np.bool_]:
+        """(10, 10) matrix of the body pairs checked for self-collision (non-adjacent bodies
+        that can actually meet)."""
+        return np.asarray(_robot.self_collision_pairs())
+
+    def self_collision(self, q: FloatArray, width: float = 0.08, margin: float = 0.0) -> NDArray[np.bool_] | bool:
+        """True where configuration(s) ``q`` (7,) or (N, 7) self-collide: two checked spheres
+        closer than ``margin`` [m]."""
+        q = np.asarray(q)
+        hit, _ = _robot.self_collision_batch(self.model, np.atleast_2d(q), float(width), float(margin))
+        return hit if q.ndim == 2 else bool(hit[0])
+
+    def self_collision_distance(self, q: FloatArray, width: float = 0.08) -> FloatArray | float:
+        """Smallest signed distance [m] between checked sphere pairs (negative = overlap)."""
+        q = np.asarray(q)
+        _, dist = _robot.self_collision_batch(self.model, np.atleast_2d(q), float(width), 0.0)
+        return dist if q.ndim == 2 else float(dist[0])
