@@ -112,6 +112,11 @@ def main() -> None:
     pin_ok = sum(pin_ik(T, s) for T, s in zip(targets[:n_ik], seeds))
     pin_ik_t = (time.perf_counter() - t0) / n_ik
     rows.append((f"DLS IK per pose (N={n_ik})", ours_ik, pin_ik_t))
+    qa = qs[:n_ik]
+    t0 = time.perf_counter()
+    for T, qq in zip(targets[:n_ik], qa):
+        _robot.ik_analytic(robot.model, T, qq[6], 9)
+    rows.append((f"analytic IK, all branches (N={n_ik})", (time.perf_counter() - t0) / n_ik, pin_ik_t))
 
     print(f"\ngraspvla vs pinocchio {pin.__version__} (Panda, {get_num_threads()} threads for batches)\n")
     print(f"| {'operation':32s} | {'graspvla':>12s} | {'pinocchio':>12s} | {'ratio pin/ours':>14s} |")

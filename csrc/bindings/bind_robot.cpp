@@ -9,6 +9,7 @@
 #include "graspvla/robot/collision_spheres.hpp"
 #include "graspvla/robot/dynamics.hpp"
 #include "graspvla/robot/ik.hpp"
+#include "graspvla/robot/ik_analytic.hpp"
 #include "graspvla/robot/robot_model.hpp"
 #include "registry.hpp"
 
@@ -273,6 +274,28 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
       py::arg("tol_orientation") = 1e-6, py::arg("damping") = 1e-3, py::arg("posture_gain") = 0.1,
       py::arg("q_rest") = py::none(), py::arg("seed") = 0,
       "DLS IK: (q, status, iterations, position_error [m], orientation_error [rad]).");
+
+  m.def(
+      "ik_analytic",
+      [](const RobotModel& model, const py::object& target, double q7, int frame) {
+        auto T = checked_array<double>(target, "target", {4, 4});
+        check_pose(T.data(), "target");
+        if (!std::isfinite(q7)) throw graspvla::InvalidArgument("q7: must be finite");
+        Frame f = checked_frame(frame);
+        if (f != Flange && f != Hand && f != Tcp) throw graspvla::InvalidArgument("frame: must be FLANGE, HAND or TCP");
+        AnalyticSolutions sols;
+        int n;
+        {
+          py::gil_scoped_release r;
+          n = ik_analytic(model, to_transform(T.data()), q7, f, sols);
+        }
+        py::array_t<double> out({static_cast<py::ssize_t>(std::max(n, 0)), static_cast<py::ssize_t>(kDof)});
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < kDof; ++j) out.mutable_data()[i * kDof + j] = sols[i][j];
+        return out;
+      },
+      py::arg("model"), py::arg("target"), py::arg("q7"), py::arg("frame") = static_cast<int>(Tcp),
+      "Closed-form IK with joint 7 fixed at q7: all in-limit solutions (K, 7), K <= 8 (0 if unreachable).");
 
   m.def(
       "ik_batch",

@@ -6,6 +6,7 @@
 #include "graspvla/robot/collision_spheres.hpp"
 #include "graspvla/robot/dynamics.hpp"
 #include "graspvla/robot/ik.hpp"
+#include "graspvla/robot/ik_analytic.hpp"
 #include "graspvla/robot/robot_model.hpp"
 
 using namespace graspvla::robot;
@@ -49,6 +50,8 @@ int main() {
     SphereSet spheres;
     collision_spheres(model, ws, 0.04, spheres);
     sink += self_collision_distance(spheres) + (in_self_collision(spheres) ? 1.0 : 0.0);
+    AnalyticSolutions sols;
+    CHECK(ik_analytic(model, target, q[6], Tcp, sols) >= 1);
     ik_dls(model, target, seed, opt, ws, res);
     CHECK(res.success());
     CHECK(guard.allocations() == 0);

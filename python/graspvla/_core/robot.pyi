@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DOF', 'Frame', 'NUM_BODIES', 'NUM_FRAMES', 'NUM_SPHERES', 'RobotModel', 'RobotType', 'Status', 'collision_spheres_batch', 'coriolis_torques', 'forward_kinematics', 'forward_kinematics_batch', 'gravity_torques', 'gravity_torques_batch', 'ik', 'ik_batch', 'inverse_dynamics', 'jacobian', 'jacobian_batch', 'link_inertia', 'mass_matrix', 'self_collision_batch', 'self_collision_pairs', 'set_link_inertia', 'sphere_bodies', 'within_limits']
+__all__: list[str] = ['DOF', 'Frame', 'NUM_BODIES', 'NUM_FRAMES', 'NUM_SPHERES', 'RobotModel', 'RobotType', 'Status', 'collision_spheres_batch', 'coriolis_torques', 'forward_kinematics', 'forward_kinematics_batch', 'gravity_torques', 'gravity_torques_batch', 'ik', 'ik_analytic', 'ik_batch', 'inverse_dynamics', 'jacobian', 'jacobian_batch', 'link_inertia', 'mass_matrix', 'self_collision_batch', 'self_collision_pairs', 'set_link_inertia', 'sphere_bodies', 'within_limits']
 class Frame:
     """
     Members:
@@ -253,6 +253,10 @@ def gravity_torques_batch(model: RobotModel, q: typing.Any, threads: typing.Supp
 def ik(model: RobotModel, target: typing.Any, q_seed: typing.Any, frame: typing.SupportsInt | typing.SupportsIndex = 9, max_iterations: typing.SupportsInt | typing.SupportsIndex = 150, restarts: typing.SupportsInt | typing.SupportsIndex = 8, tol_position: typing.SupportsFloat | typing.SupportsIndex = 1e-06, tol_orientation: typing.SupportsFloat | typing.SupportsIndex = 1e-06, damping: typing.SupportsFloat | typing.SupportsIndex = 0.001, posture_gain: typing.SupportsFloat | typing.SupportsIndex = 0.1, q_rest: typing.Any = None, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[7, 1]"], Status, int, float, float]:
     """
     DLS IK: (q, status, iterations, position_error [m], orientation_error [rad]).
+    """
+def ik_analytic(model: RobotModel, target: typing.Any, q7: typing.SupportsFloat | typing.SupportsIndex, frame: typing.SupportsInt | typing.SupportsIndex = 9) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Closed-form IK with joint 7 fixed at q7: all in-limit solutions (K, 7), K <= 8 (0 if unreachable).
     """
 def ik_batch(model: RobotModel, targets: typing.Any, q_seeds: typing.Any, frame: typing.SupportsInt | typing.SupportsIndex = 9, max_iterations: typing.SupportsInt | typing.SupportsIndex = 150, restarts: typing.SupportsInt | typing.SupportsIndex = 8, tol_position: typing.SupportsFloat | typing.SupportsIndex = 1e-06, tol_orientation: typing.SupportsFloat | typing.SupportsIndex = 1e-06, damping: typing.SupportsFloat | typing.SupportsIndex = 0.001, posture_gain: typing.SupportsFloat | typing.SupportsIndex = 0.1, q_rest: typing.Any = None, seed: typing.SupportsInt | typing.SupportsIndex = 0, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.bool], numpy.typing.NDArray[numpy.float64]]:
     """

@@ -166,6 +166,16 @@ class Robot:
             "(pose unreachable within the joint limits?)")
         return IKResult(q=np.asarray(q), success=ok, position_error=ep, orientation_error=eo, iterations=it, reason=reason)
 
+    def ik_analytic(self, target: FloatArray, q7: float, frame: Frame = Frame.TCP) -> FloatArray:
+        """Closed-form IK (He & Liu 2021 geometry) with joint 7 fixed at ``q7`` [rad].
+
+        Returns every solution inside the joint limits as (K, 7) [rad], K <= 8, each verified
+        by forward kinematics; K = 0 when the pose is unreachable with this q7. ``frame`` is
+        ``Frame.FLANGE``, ``Frame.HAND`` or ``Frame.TCP``; ``target`` is 4x4 in the base frame.
+        """
+        return np.asarray(_robot.ik_analytic(self.model, np.ascontiguousarray(target, dtype=np.float64),
+                                             float(q7), int(frame)))
+
     def ik_batch(
         self, targets: FloatArray, q_seeds: FloatArray | None = None, frame: Frame = Frame.TCP, *,
         restarts: int = 16, seed: int = 0, threads: int = 0,

@@ -113,3 +113,36 @@ def test_ik_from_nearby_seed_and_unreachable() -> None:
         robot.ik(np.ones((4, 4)))
     with pytest.raises(InvalidInputError, match="target: contains NaN"):
         robot.ik(np.full((4, 4), np.nan))
+
+
+@pytest.mark.parametrize("name", ["panda", "fr3"])
+def test_analytic_ik_recovers_seed(name: str) -> None:
+    robot = Robot(name)  # type: ignore[arg-type]
+    recovered, counts = 0, []
+    for q in robot.random_configurations(1000, 4):
+        T = robot.fk(q, Frame.TCP)
+        sols = robot.ik_analytic(T, q[6])
+        counts.append(len(sols))
+        for s in sols:  # every solution is a real one, inside the limits
+            np.testing.assert_allclose(robot.fk(s, Frame.TCP), T, atol=1e-8)
+            assert robot.within_limits(s) and s[6] == q[6]
+        recovered += bool(len(sols)) and np.abs(sols - q).max(axis=1).min() < 1e-6
+    print(f"{name}: analytic IK recovered the seed in {recovered}/1000, solutions per pose {np.bincount(counts)}")
+    assert recovered == 1000
+    assert max(counts) > 1  # multiple branches are returned
+
+
+def test_analytic_ik_frames_and_unreachable() -> None:
+    robot = Robot("panda", finger_extension=0.02)
+    q = robot.random_configurations(1, 8)[0]
+    for frame in (Frame.FLANGE, Frame.HAND, Frame.TCP):
+        sols = robot.ik_analytic(robot.fk(q, frame), q[6], frame)
+        assert np.abs(sols - q).max(axis=1).min() < 1e-6
+    far = np.eye(4)
+    far[:3, 3] = [1.5, 0.0, 0.3]
+    assert robot.ik_analytic(far, 0.0).shape == (0, 7)
+    assert robot.ik_analytic(robot.fk(q, Frame.TCP), robot.q_max[6] + 0.1).shape == (0, 7)  # q7 outside limits
+    with pytest.raises(InvalidInputError, match="frame"):
+        robot.ik_analytic(np.eye(4), 0.0, Frame.LINK3)
+    with pytest.raises(InvalidInputError, match="q7"):
+        robot.ik_analytic(np.eye(4), float("nan"))
