@@ -1,0 +1,35 @@
+"""Every example runs in quick mode; the CLI parses, helps and runs the demo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("[0-9][0-9]_*.py"))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
+def test_example_quick(example: Path) -> None:
+    res = subprocess.run([sys.executable, str(example), "--quick"], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_cli_help_and_demo(tmp_path: Path) -> None:
+    from graspvla.cli.main import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--help"])
+    assert exc.value.code == 0
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--robot", "ur5"])
+    assert exc.value.code == 2
+    assert main(["demo", "--quick", "--out", str(tmp_path)]) == 0
+    import json
+
+    report = json.loads((tmp_path / "report.json").read_text())
+    robot = report["robot model (FK, IK, collision)"]
+    assert robot["analytic_ik_seed_recovered"] == 1.0 and robot["dls_ik_success"] > 0.9
