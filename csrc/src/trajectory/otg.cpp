@@ -66,20 +66,21 @@ bool OTG::same_target(const Input& in) const noexcept {
 Status OTG::update(const Input& in, Output& out) noexcept {
   out.new_calculation = false;
   if (!has_trajectory_ || !same_target(in)) {
-    const Status s = calculate(in, out.trajectory);
+    const Status s = calculate(in, trajectory_);
     if (s != Status::Ok) {
       has_trajectory_ = false;
       return s;
     }
     last_ = in;
     has_trajectory_ = true;
-    out.time = 0.0;
-    out.duration = out.trajectory.duration;
+    time_ = 0.0;
     out.new_calculation = true;
   }
-  out.time += dt_;
-  out.trajectory.at(out.time, out.new_position.data(), out.new_velocity.data(), out.new_acceleration.data());
-  return out.time >= out.duration ? Status::Finished : Status::Working;
+  time_ += dt_;
+  out.time = time_;
+  out.duration = trajectory_.duration;
+  trajectory_.at(time_, out.new_position.data(), out.new_velocity.data(), out.new_acceleration.data());
+  return time_ >= trajectory_.duration ? Status::Finished : Status::Working;
 }
 
 void OTG::pass_to_input(const Output& out, Input& in) noexcept {

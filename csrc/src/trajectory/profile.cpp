@@ -35,6 +35,35 @@ void velocity_change(double v0, double a0, double v1, const DofLimits& L, double
   j[2] = -s * L.j;
 }
 
+// Root of f on [a, b] where f(a) and f(b) have opposite signs (or one is zero): Illinois
+// regula falsi, which converges superlinearly on these smooth monotone pieces, with a
+// bisection step whenever it stalls. Returns the end of the final bracket on the f <= 0 side
+// when `low_side`, else the other end, so callers can keep feasibility.
+template <class F>
+double solve_bracketed(F&& f, double a, double b, double fa, double fb, double tol) {
+  if (fa == 0) return a;
+  if (fb == 0) return b;
+  int side = 0;
+  for (int it = 0; it < 100 && std::abs(b - a) > tol; ++it) {
+    double m = (a * fb - b * fa) / (fb - fa);
+    if (!(m > std::min(a, b) && m < std::max(a, b)) || it % 8 == 7) m = 0.5 * (a + b);
+    const double fm = f(m);
+    if (fm == 0) return m;
+    if ((fm < 0) == (fa < 0)) {
+      a = m;
+      fa = fm;
+      if (side == -1) fb *= 0.5;
+      side = -1;
+    } else {
+      b = m;
+      fb = fm;
+      if (side == 1) fa *= 0.5;
+      side = 1;
+    }
+  }
+  return 0.5 * (a + b);
+}
+
 struct Eval {
   double dist, time;  // with zero cruise
 };
@@ -83,12 +112,9 @@ void optimal_peak(double v0, double a0, double dist, double vf, const DofLimits&
     tc = (dist - lo.dist) / -L.v;
     return;
   }
-  double a = -L.v, b = L.v;  // distance grows with the peak velocity
-  for (int it = 0; it < 100 && b - a > 1e-14 * L.v; ++it) {
-    const double m = 0.5 * (a + b);
-    (build(v0, a0, m, vf, 0.0, L, tmp).dist < dist ? a : b) = m;
-  }
-  vp = 0.5 * (a + b);
+  // distance grows with the peak velocity
+  vp = solve_bracketed([&](double x) { return build(v0, a0, x, vf, 0.0, L, tmp).dist - dist; }, -L.v, L.v,
+                       lo.dist - dist, hi.dist - dist, 1e-14 * L.v);
   tc = 0.0;
 }
 
@@ -144,13 +170,13 @@ Status fixed_time_profile(double p0, double v0, double a0, double pf, double vf,
     const Eval e = build(v0, a0, vp, vf, 0.0, L, tmp);
     return e.dist + vp * (T - e.time) - dist;
   };
+  auto slack = [&](double vp) { return build(v0, a0, vp, vf, 0.0, L, tmp).time - T; };
   auto edge = [&](double inside, double outside) {  // validity boundary between the two
     if (moves(outside)) return outside;
-    for (int it = 0; it < 100 && std::abs(outside - inside) > 1e-15 * L.v; ++it) {
-      const double m = 0.5 * (inside + outside);
-      (moves(m) ? inside : outside) = m;
-    }
-    return inside;
+    double x = solve_bracketed(slack, inside, outside, slack(inside), slack(outside), 1e-15 * L.v);
+    // step back inside if the solver stopped just outside
+    for (int k = 0; k < 60 && !moves(x); ++k) x = inside + (x - inside) * (1 - 1e-12 * (1 << std::min(k, 40)));
+    return moves(x) ? x : inside;
   };
   double a, b;
   if (g(vopt) > 0) {
@@ -160,18 +186,7 @@ Status fixed_time_profile(double p0, double v0, double a0, double pf, double vf,
     a = vopt;
     b = edge(vopt, L.v);
   }
-  double ga = g(a);
-  for (int it = 0; it < 200 && b - a > 1e-15 * L.v; ++it) {
-    const double m = 0.5 * (a + b);
-    const double gm = g(m);
-    if ((gm < 0) == (ga < 0)) {
-      a = m;
-      ga = gm;
-    } else {
-      b = m;
-    }
-  }
-  const double vp = 0.5 * (a + b);
+  const double vp = solve_bracketed(g, a, b, g(a), g(b), 1e-15 * L.v);
   const Eval e = build(v0, a0, vp, vf, 0.0, L, tmp);
   const double tc = std::max(0.0, T - e.time);
   build(v0, a0, vp, vf, tc, L, out);

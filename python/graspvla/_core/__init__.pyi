@@ -3,8 +3,9 @@ graspvla compiled core (C++17, Eigen). Use the typed wrappers in graspvla.<domai
 """
 from __future__ import annotations
 import typing
+from . import trajectory
 from . import robot
-__all__: list[str] = ['CHECK_MALLOC', 'get_num_threads', 'robot', 'set_num_threads']
+__all__: list[str] = ['CHECK_MALLOC', 'get_num_threads', 'robot', 'set_num_threads', 'trajectory']
 def get_num_threads() -> int:
     ...
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:

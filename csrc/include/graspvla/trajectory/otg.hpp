@@ -42,7 +42,6 @@ struct Output {
   double time = 0.0;            ///< time since the last calculation (s)
   double duration = 0.0;        ///< duration of the current trajectory (s)
   bool new_calculation = false; ///< this update re-planned
-  Trajectory trajectory{};
 };
 
 /// The online generator. Each update() advances by `dt`; when the input differs from the one
@@ -55,11 +54,15 @@ class OTG {
   static void pass_to_input(const Output& out, Input& in) noexcept;
   double dt() const noexcept { return dt_; }
   void reset() noexcept { has_trajectory_ = false; }
+  /// The trajectory being followed (valid after a successful update()).
+  const Trajectory& trajectory() const noexcept { return trajectory_; }
 
  private:
   bool same_target(const Input& in) const noexcept;
   double dt_;
   Input last_{};
+  Trajectory trajectory_{};
+  double time_ = 0.0;
   bool has_trajectory_ = false;
 };
 
