@@ -1,0 +1,5 @@
+"""Object assets: procedural library, user-mesh importer, convex decomposition, catalogue."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

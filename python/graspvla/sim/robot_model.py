@@ -1,0 +1,271 @@
+"""FR3 arm + Franka hand MJCF from the ``franky-sim`` package, as :class:`mujoco.MjSpec`.
+
+Source: ``franky_sim/assets/fr3.xml`` (MuJoCo Menagerie FR3 with the Panda hand added;
+Apache-2.0, see ``graspvla/sim/robot/NOTICE``). Nothing is vendored: the XML and meshes are
+read from the installed package; decimated visual meshes are cached in the user cache.
+
+Frames (all checked against :class:`graspvla.robot.Robot` by ``tests/python/sim``):
+
+* the robot **base frame** is body ``base`` (= ``fr3_link0``); in every model built here it
+  coincides with the MuJoCo **world frame** (robot base at the origin, z up);
+* site ``flange`` on ``fr3_link7`` at z = 0.107 m  == ``Frame.FLANGE``;
+* body ``hand`` is the flange rotated by -pi/4 about z  == ``Frame.HAND``;
+* site ``tcp`` on ``hand`` at z = 0.1034 m (between the fingertips)  == ``Frame.TCP``.
+  franky-sim defines no TCP; we add it at the standard Franka hand TCP offset.
+
+Joint order: ``fr3_joint1`` ... ``fr3_joint7`` then ``finger_joint1``, ``finger_joint2``
+(each finger 0..0.04 m; opening width = sum). Gripper actuator ``gripper``: control is the
+commanded **opening width in metres** (0..0.08), a position servo on the finger tendon.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Literal
+
+import mujoco
+import numpy as np
+
+from graspvla.assets.cache import cache_dir, cached_npz, content_hash
+
+__all__ = [
+    "ARM_JOINTS",
+    "FINGER_JOINTS",
+    "FLANGE_OFFSET",
+    "TCP_OFFSET",
+    "GRIPPER_MAX_WIDTH",
+    "franky_assets_dir",
+    "decimated_mesh",
+    "fr3_spec",
+    "franka_hand_spec",
+]
+
+log = logging.getLogger(__name__)
+
+ARM_JOINTS: tuple[str, ...] = tuple(f"fr3_joint{i}" for i in range(1, 8))
+FINGER_JOINTS: tuple[str, str] = ("finger_joint1", "finger_joint2")
+FLANGE_OFFSET = 0.107  # link7 -> flange along z [m]
+TCP_OFFSET = 0.1034  # hand -> TCP along z [m]
+GRIPPER_MAX_WIDTH = 0.08  # [m]
+_DECIMATE_VERSION = "v1"
+
+Actuation = Literal["position", "torque"]
+Mount = Literal["free", "mocap", "fixed"]
+
+
+def franky_assets_dir() -> Path:
+    """Folder holding ``fr3.xml`` and ``meshes/`` of the installed ``franky-sim`` package."""
+    try:
+        import franky_sim
+    except ImportError as e:  # pragma: no cover - franky-sim is a declared dependency
+        raise ImportError("graspvla.sim needs the 'franky-sim' package for the FR3 MJCF "
+                          "(pip install franky-sim)") from e
+    return Path(franky_sim.__file__).resolve().parent / "assets"
+
+
+def _decimate(vertices: np.ndarray, faces: np.ndarray, target_faces: int) -> tuple[np.ndarray, np.ndarray]:
+    """Quadric-error decimation (fast-simplification if installed, else vertex clustering)."""
+    try:
+        import fast_simplification
+
+        v, f = fast_simplification.simplify(vertices.astype(np.float32), faces.astype(np.int64),
+                                            target_count=int(target_faces))
+        return np.asarray(v, np.float64), np.asarray(f, np.int64)
+    except ImportError:
+        return _cluster_decimate(vertices, faces, target_faces)
+
+
+def _cluster_decimate(vertices: np.ndarray, faces: np.ndarray, target_faces: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vertex-clustering decimation: snap vertices to a grid sized for ~target_faces."""
+    ext = np.ptp(vertices, axis=0).max()
+    ratio = max(target_faces / max(len(faces), 1), 1e-3)
+    cell = ext / max(4.0, np.sqrt(len(faces) * ratio / 2.0))
+    keys = np.floor(vertices / cell).astype(np.int64)
+    _, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    sums = np.zeros((inv.max() + 1, 3))
+    np.add.at(sums, inv, vertices)
+    counts = np.bincount(inv).astype(np.float64)
+    v = sums / counts[:, None]
+    f = inv[faces]
+    keep = (f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])
+    f = np.unique(np.sort(f[keep], axis=1), axis=0, return_index=True)[1]
+    f = inv[faces][keep][np.sort(f)]
+    return v, f
+
+
+def decimated_mesh(path: str | os.PathLike[str], ratio: float = 0.15, min_faces: int = 300
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices (V,3) and faces (F,3) of a decimated copy of a mesh file, cached on disk.
+
+    Seams are welded first (``merge_vertices``), otherwise the decimator shreds them. The cache
+    key is the file content hash + parameters; entries are written atomically.
+    """
+    import trimesh
+
+    path = Path(path)
+    data = path.read_bytes()
+    key = content_hash(data, f"{ratio}:{min_faces}:{_DECIMATE_VERSION}")
+    out = cache_dir("decimated") / f"{path.stem}-{key}.npz"
+
+    def compute() -> dict[str, np.ndarray]:
+        m = trimesh.load(path, force="mesh", process=False)
+        m.merge_vertices(merge_tex=True, merge_norm=True)
+        target = max(min_faces, int(len(m.faces) * ratio))
+        if len(m.faces) <= target:
+            return {"vertices": np.asarray(m.vertices, np.float32), "faces": np.asarray(m.faces, np.int32)}
+        v, f = _decimate(np.asarray(m.vertices), np.asarray(m.faces), target)
+        return {"vertices": v.astype(np.float32), "faces": f.astype(np.int32)}
+
+    arrays = cached_npz(out, compute)
+    return arrays["vertices"], arrays["faces"]
+
+
+def _apply_decimation(spec: mujoco.MjSpec, assets: Path, ratio: float) -> None:
+    for mesh in spec.meshes:
+        if not mesh.file.endswith("_vis.obj"):
+            continue
+        v, f = decimated_mesh(assets / "meshes" / mesh.file, ratio=ratio)
+        mesh.file = ""
+        mesh.uservert = v.reshape(-1).astype(np.float32).tolist()
+        mesh.userface = f.reshape(-1).astype(np.int32).tolist()
+
+
+def _configure_gripper(spec: mujoco.MjSpec) -> None:
+    """Replace franky-sim's 0..255 gripper actuator by one commanding the width in metres."""
+    for act in list(spec.actuators):
+        if act.name == "hand":
+            spec.delete(act)
+    act = spec.add_actuator()
+    act.name = "gripper"
+    act.trntype = mujoco.mjtTrn.mjTRN_TENDON
+    act.target = "split"
+    act.gaintype = mujoco.mjtGain.mjGAIN_FIXED
+    act.biastype = mujoco.mjtBias.mjBIAS_AFFINE
+    # tendon length = (f1 + f2)/2 = width/2; force = 100*(width/2 - L) - 10*dL
+    act.gainprm[0] = 50.0
+    act.biasprm[:3] = [0.0, -100.0, -10.0]
+    act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
+    act.ctrlrange = [0.0, GRIPPER_MAX_WIDTH]
+    act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
+    act.forcerange = [-140.0, 140.0]
+
+
+def _add_sites(spec: mujoco.MjSpec) -> None:
+    link7 = spec.body("fr3_link7")
+    s = link7.add_site()
+    s.name, s.pos, s.group = "flange", [0.0, 0.0, FLANGE_OFFSET], 4
+    hand = spec.body("hand")
+    s = hand.add_site()
+    s.name, s.pos, s.group = "tcp", [0.0, 0.0, TCP_OFFSET], 4
+
+
+def _load_raw(decimate: bool, ratio: float) -> mujoco.MjSpec:
+    assets = franky_assets_dir()
+    spec = mujoco.MjSpec.from_file(str(assets / "fr3.xml"))
+    # franky-sim's fr3.xml says meshdir="assets" but the files live in meshes/
+    spec.meshdir = str(assets / "meshes")
+    if decimate:
+        _apply_decimation(spec, assets, ratio)
+    spec.option.timestep = 0.002
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    for k in list(spec.keys):
+        spec.delete(k)  # keyframes refer to franky's actuators; callers set their own state
+    _configure_gripper(spec)
+    _add_sites(spec)
+    _sync_joint_limits(spec)
+    return spec
+
+
+def _sync_joint_limits(spec: mujoco.MjSpec) -> None:
+    """Use graspvla.robot's FR3 limits (franka_description) instead of the Menagerie ones.
+
+    franky-sim/Menagerie use the older, tighter FR3 datasheet ranges (e.g. q1 +-2.7437);
+    graspvla.robot uses franka_description's (q1 +-2.9007). One set of limits everywhere.
+    Position actuators have ``inheritrange`` so their ctrlrange follows at compile time.
+    """
+    from graspvla.robot import Robot
+
+    robot = Robot("fr3")
+    for name, lo, hi in zip(ARM_JOINTS, robot.q_min, robot.q_max):
+        spec.joint(name).range = [float(lo), float(hi)]
+
+
+def fr3_spec(decimate: bool = True, actuation: Actuation = "position",
+             decimate_ratio: float = 0.15) -> mujoco.MjSpec:
+    """The FR3 arm with Franka hand; robot base at the world origin.
+
+    Args:
+        decimate: use cached decimated visual meshes (~240k -> ~40k triangles).
+        actuation: ``"position"`` keeps franky-sim's joint position servos (kp 4500..2000,
+            kv = kp/10; ``ctrl`` = joint target [rad]); ``"torque"`` uses motors whose ``ctrl``
+            is the joint torque [Nm] limited to the FR3 torque limits (87/12 Nm).
+        decimate_ratio: fraction of triangles kept per large visual mesh.
+
+    Actuator order: the 7 arm joints, then ``gripper`` (width [m]).
+    """
+    if actuation not in ("position", "torque"):
+        raise ValueError(f"actuation must be 'position' or 'torque', got {actuation!r}")
+    spec = _load_raw(decimate, decimate_ratio)
+    if actuation == "torque":
+        arm = [a for a in spec.actuators if a.name in ARM_JOINTS]
+        for a in arm:
+            spec.delete(a)
+        grip = spec.actuator("gripper")
+        spec.delete(grip)
+        for name in ARM_JOINTS:
+            j = spec.joint(name)
+            a = spec.add_actuator()
+            a.name, a.trntype, a.target = name, mujoco.mjtTrn.mjTRN_JOINT, name
+            a.gaintype = mujoco.mjtGain.mjGAIN_FIXED
+            a.gainprm[0] = 1.0
+            a.biastype = mujoco.mjtBias.mjBIAS_NONE
+            lim = float(j.actfrcrange[1])
+            a.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
+            a.ctrlrange = [-lim, lim]
+        _configure_gripper(spec)
+    return spec
+
+
+def franka_hand_spec(decimate: bool = True, mount: Mount = "mocap") -> mujoco.MjSpec:
+    """A free-floating Franka hand (no arm) for grasp validation.
+
+    Bodies/names: ``hand`` (hand frame == ``Frame.HAND`` of the arm model), fingers
+    ``left_finger``/``right_finger`` with joints ``finger_joint1/2``, site ``tcp`` at
+    z = 0.1034 m in the hand frame, actuator ``gripper`` (ctrl = opening width [m]).
+
+    Args:
+        mount: ``"mocap"`` - the hand has a free joint and is welded to the mocap body
+            ``hand_target`` (move it via ``data.mocap_pos/mocap_quat``; soft, collision-aware);
+            ``"free"`` - free joint only (falls under gravity unless ``option.gravity`` is 0);
+            ``"fixed"`` - the hand is rigidly attached to the world at its body pose.
+    """
+    if mount not in ("free", "mocap", "fixed"):
+        raise ValueError(f"mount must be 'free', 'mocap' or 'fixed', got {mount!r}")
+    src = _load_raw(decimate, 0.15)
+    spec = mujoco.MjSpec()
+    spec.modelname = "franka_hand"
+    spec.option.timestep = 0.002
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    frame = spec.worldbody.add_frame()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "empty prefix may prevent saving": we keep the names
+        hand = frame.attach_body(src.body("hand"), "", "")
+    hand.pos = [0.0, 0.0, 0.0]
+    hand.quat = [1.0, 0.0, 0.0, 0.0]
+    if mount in ("free", "mocap"):
+        hand.add_freejoint().name = "hand_free"
+    if mount == "mocap":
+        target = spec.worldbody.add_body()
+        target.name = "hand_target"
+        target.mocap = True
+        eq = spec.add_equality()
+        eq.type = mujoco.mjtEq.mjEQ_WELD
+        eq.objtype = mujoco.mjtObj.mjOBJ_BODY
+        eq.name1, eq.name2 = "hand_target", "hand"
+        eq.solref = [0.01, 1.0]
+    return spec
