@@ -7,6 +7,7 @@ Poses are 4x4 float64 homogeneous matrices.
 
 from __future__ import annotations
 
+from graspvla.geometry.actions import apply_delta, chain_deltas, delta_between, deltas_from_poses
 from graspvla.geometry.rotations import (
     axis_angle_to_matrix,
     euler_to_matrix,
@@ -19,6 +20,10 @@ from graspvla.geometry.rotations import (
 )
 
 __all__ = [
+    "apply_delta",
+    "chain_deltas",
+    "delta_between",
+    "deltas_from_poses",
     "axis_angle_to_matrix",
     "euler_to_matrix",
     "matrix_to_axis_angle",

@@ -46,3 +46,17 @@ def test_edge_cases() -> None:
     np.testing.assert_allclose(axis_angle_to_matrix(matrix_to_axis_angle(R)), R, atol=1e-12)
     gimbal = euler_to_matrix([0.3, np.pi / 2, 0.2])
     np.testing.assert_allclose(euler_to_matrix(matrix_to_euler(gimbal)), gimbal, atol=1e-9)
+
+
+def test_action_deltas_round_trip() -> None:
+    from graspvla.geometry import chain_deltas, deltas_from_poses
+
+    rng = np.random.default_rng(3)
+    poses = pose_from_xyz_rpy(np.concatenate([rng.normal(0, 0.3, (6, 3)), rng.uniform(-3, 3, (6, 3))], 1))
+    acts = deltas_from_poses(poses, np.linspace(0, 1, 5))
+    assert acts.shape == (5, 7)
+    np.testing.assert_allclose(chain_deltas(poses[0], acts), poses[1:], atol=1e-10)
+    # left multiplication in the base frame: a pure yaw delta rotates about the base z axis
+    T = pose_from_xyz_rpy([0.4, 0.1, 0.3, np.pi, 0.0, 0.5])
+    out = chain_deltas(T, [[0.0, 0.0, 0.0, 0.0, 0.0, 0.2, 1.0]])[0]
+    np.testing.assert_allclose(out[:3, :3], euler_to_matrix([0, 0, 0.2]) @ T[:3, :3], atol=1e-12)
