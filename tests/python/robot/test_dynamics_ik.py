@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import sysconfig
-
 import numpy as np
 import pytest
+from robot_oracles import pin_arm_model
 
 from graspvla.errors import InvalidInputError
 from graspvla.robot import Frame, Robot
@@ -15,16 +13,7 @@ pin = pytest.importorskip("pinocchio")
 
 
 def _pin_model(name: str):  # type: ignore[no-untyped-def]
-    if name == "panda":
-        path = os.path.join(sysconfig.get_paths()["purelib"],
-                            "cmeel.prefix/share/example-robot-data/robots/panda_description/urdf/panda.urdf")
-        if not os.path.isfile(path):
-            pytest.skip("example-robot-data not installed")
-        full = pin.buildModelFromUrdf(path)
-        fingers = [full.getJointId("panda_finger_joint1"), full.getJointId("panda_finger_joint2")]
-        return pin.buildReducedModel(full, fingers, np.zeros(full.nq))
-    franky_sim = pytest.importorskip("franky_sim")
-    return pin.buildModelFromUrdf(os.path.join(os.path.dirname(franky_sim.__file__), "assets", "fr3_clean.urdf"))
+    return pin_arm_model(name)
 
 
 @pytest.mark.parametrize("name", ["panda", "fr3"])

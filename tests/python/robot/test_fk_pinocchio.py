@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import sysconfig
-
 import numpy as np
 import pytest
+from robot_oracles import panda_urdf, pin_arm_model, pin_frame_ids
 
 from graspvla.robot import Frame, Robot
 
 pin = pytest.importorskip("pinocchio")
 
-
-def _panda_urdf() -> str:
-    path = os.path.join(sysconfig.get_paths()["purelib"],
-                        "cmeel.prefix/share/example-robot-data/robots/panda_description/urdf/panda.urdf")
-    if not os.path.isfile(path):
-        pytest.skip("example-robot-data not installed")
-    return path
-
-
-def _fr3_urdf() -> str:
-    franky_sim = pytest.importorskip("franky_sim")
-    return os.path.join(os.path.dirname(franky_sim.__file__), "assets", "fr3_clean.urdf")
-
-
-CASES = {
-    "panda": (_panda_urdf, "panda_link{}", "panda_link8"),
-    "fr3": (_fr3_urdf, "link{}", "link8"),
-}
+ALL_FRAMES = list(Frame.__members__.values())
 
 
 def _rot_err(A: np.ndarray, B: np.ndarray) -> float:
@@ -40,42 +21,48 @@ def _rot_err(A: np.ndarray, B: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("name", ["panda", "fr3"])
-def test_fk_and_jacobian_match_pinocchio(name: str) -> None:
-    urdf_fn, link_fmt, flange = CASES[name]
-    model = pin.buildModelFromUrdf(urdf_fn())
+def test_fk_and_jacobians_of_every_frame_match_pinocchio(name: str) -> None:
+    """1000 random configurations; link1..7, flange, hand, TCP; pose and LOCAL_WORLD_ALIGNED Jacobian."""
+    model = pin_arm_model(name)
     data = model.createData()
+    fids = pin_frame_ids(model, name)
     robot = Robot(name)  # type: ignore[arg-type]
-    rng = np.random.default_rng(42)
-    qs = robot.random_configurations(1000, rng)
-    ours = robot.fk(qs)  # (N, 10, 4, 4)
-    jac_ours = robot.jacobian(qs, Frame.FLANGE)
-    frame_ids = [model.getFrameId(link_fmt.format(i)) for i in range(1, 8)] + [model.getFrameId(flange)]
+    qs = robot.random_configurations(1000, np.random.default_rng(42))
+    ours = robot.fk(qs)  # (N, 10, 4, 4), batched over all cores
+    jac_ours = np.stack([robot.jacobian(qs, f) for f in ALL_FRAMES], axis=1)  # (N, 10, 6, 7)
     worst_p = worst_r = worst_j = 0.0
     for n, q in enumerate(qs):
-        qp = np.zeros(model.nq)
-        qp[:7] = q
-        pin.framesForwardKinematics(model, data, qp)
-        for k, fid in enumerate(frame_ids):
+        pin.computeJointJacobians(model, data, q)  # also runs forward kinematics
+        pin.updateFramePlacements(model, data)
+        for k, fid in enumerate(fids):
             M = data.oMf[fid]
             worst_p = max(worst_p, float(np.abs(M.translation - ours[n, k, :3, 3]).max()))
             worst_r = max(worst_r, _rot_err(M.rotation, ours[n, k, :3, :3]))
-        pin.computeJointJacobians(model, data, qp)
-        Jp = pin.getFrameJacobian(model, data, frame_ids[-1], pin.LOCAL_WORLD_ALIGNED)[:, :7]
-        worst_j = max(worst_j, float(np.abs(Jp - jac_ours[n]).max()))
+            Jp = pin.getFrameJacobian(model, data, fid, pin.LOCAL_WORLD_ALIGNED)
+            worst_j = max(worst_j, float(np.abs(Jp - jac_ours[n, k]).max()))
+        # single-configuration entry points agree with the batch bit for bit
+        if n < 20:
+            np.testing.assert_array_equal(robot.fk(q), ours[n])
+            np.testing.assert_array_equal(robot.jacobian(q, Frame.TCP), jac_ours[n, -1])
+    print(f"{name}: max position error {worst_p:.2e} m, rotation {worst_r:.2e} rad, Jacobian {worst_j:.2e}")
     assert worst_p < 1e-9 and worst_r < 1e-9 and worst_j < 1e-9, (worst_p, worst_r, worst_j)
 
 
-def test_hand_and_tcp_match_panda_urdf() -> None:
-    model = pin.buildModelFromUrdf(_panda_urdf())
+def test_tcp_is_panda_hand_plus_0_1034_z() -> None:
+    """TCP = panda_hand translated 0.1034 m along its own z (the URDF's panda_hand frame)."""
+    model = pin.buildModelFromUrdf(str(panda_urdf()))
     data = model.createData()
+    hand = model.getFrameId("panda_hand")
     robot = Robot("panda")
-    hand, tcp = model.getFrameId("panda_hand"), model.getFrameId("panda_hand_tcp")
-    for q in robot.random_configurations(200, 7):
+    worst = 0.0
+    for q in robot.random_configurations(1000, 7):
         qp = np.zeros(model.nq)
         qp[:7] = q
         pin.framesForwardKinematics(model, data, qp)
-        np.testing.assert_allclose(robot.fk(q, Frame.HAND), data.oMf[hand].homogeneous, atol=1e-9)
-        np.testing.assert_allclose(robot.fk(q, Frame.TCP), data.oMf[tcp].homogeneous, atol=1e-9)
+        expected = data.oMf[hand].homogeneous @ np.array(
+            [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0.1034], [0, 0, 0, 1.0]])
+        worst = max(worst, float(np.abs(robot.fk(q, Frame.TCP) - expected).max()))
+    assert worst < 1e-9, worst
 
 
 def test_finger_extension_moves_tcp_along_hand_z() -> None:
@@ -83,19 +70,26 @@ def test_finger_extension_moves_tcp_along_hand_z() -> None:
     a, b = Robot("fr3").fk(q, Frame.TCP), Robot("fr3", finger_extension=0.03).fk(q, Frame.TCP)
     np.testing.assert_allclose(b[:3, 3] - a[:3, 3], 0.03 * a[:3, 2], atol=1e-12)
     np.testing.assert_allclose(a[:3, :3], b[:3, :3])
+    # the Jacobian follows the extended TCP
+    Ja, Jb = Robot("fr3").jacobian(q), Robot("fr3", finger_extension=0.03).jacobian(q)
+    np.testing.assert_allclose(Jb[:3] - Ja[:3], np.cross(Ja[3:].T, 0.03 * a[:3, 2]).T, atol=1e-12)
 
 
-def test_jacobian_matches_finite_differences() -> None:
-    robot = Robot("fr3")
+@pytest.mark.parametrize("name", ["panda", "fr3"])
+def test_jacobian_matches_finite_differences(name: str) -> None:
+    """Central differences of FK (position; rotation via dR R^T) for every frame."""
+    robot = Robot(name)  # type: ignore[arg-type]
     eps = 1e-6
     for q in robot.random_configurations(50, 11):
-        J = robot.jacobian(q, Frame.TCP)
-        T0 = robot.fk(q, Frame.TCP)
-        for j in range(7):
-            dq = np.zeros(7)
-            dq[j] = eps
-            Tp, Tm = robot.fk(q + dq, Frame.TCP), robot.fk(q - dq, Frame.TCP)
-            np.testing.assert_allclose((Tp[:3, 3] - Tm[:3, 3]) / (2 * eps), J[:3, j], atol=1e-7)
-            dR = (Tp[:3, :3] - Tm[:3, :3]) / (2 * eps) @ T0[:3, :3].T
-            w = np.array([dR[2, 1], dR[0, 2], dR[1, 0]])
-            np.testing.assert_allclose(w, J[3:, j], atol=1e-7)
+        T0 = robot.fk(q)
+        Tp = np.stack([robot.fk(q + eps * e) for e in np.eye(7)])  # (7, 10, 4, 4)
+        Tm = np.stack([robot.fk(q - eps * e) for e in np.eye(7)])
+        for f in ALL_FRAMES:
+            J = robot.jacobian(q, f)
+            k = int(f)
+            for j in range(7):
+                v = (Tp[j, k, :3, 3] - Tm[j, k, :3, 3]) / (2 * eps)
+                dR = (Tp[j, k, :3, :3] - Tm[j, k, :3, :3]) / (2 * eps) @ T0[k, :3, :3].T
+                w = np.array([dR[2, 1], dR[0, 2], dR[1, 0]])
+                np.testing.assert_allclose(v, J[:3, j], atol=1e-7)
+                np.testing.assert_allclose(w, J[3:, j], atol=1e-7)
