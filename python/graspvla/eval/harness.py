@@ -1,0 +1,175 @@
+"""The closed-loop grasping benchmark: policies act in an environment until the requested
+object is lifted or the budget runs out.
+
+The harness is independent of how the environment simulates: anything implementing
+:class:`GraspEnv` works (the MuJoCo environment in :mod:`graspvla.eval.sim_env`, a real
+robot wrapper, a test double). Policies output chunks of GraspVLA delta actions
+(:mod:`graspvla.geometry.actions`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from graspvla.eval.conditions import CONDITIONS, Condition
+from graspvla.eval.report import TrialRecord, write_report
+
+__all__ = ["BenchmarkConfig", "GraspEnv", "Policy", "RandomPolicy", "run_benchmark", "run_trial"]
+
+
+class GraspEnv(Protocol):
+    """What the benchmark needs of an environment."""
+
+    def reset(self, seed: int, condition: Condition, category: str) -> dict[str, Any]:
+        """Builds the scene for (seed, condition) with a target of ``category``; returns the
+        first observation: ``front``/``side`` images, ``instruction``, ``proprio`` (N, 7)."""
+        ...
+
+    def execute(self, actions: np.ndarray) -> dict[str, Any]:
+        """Executes a chunk of delta actions (H, 7); returns the next observation."""
+        ...
+
+    def lift_status(self) -> tuple[float, bool]:
+        """(height the target rose above its settled height [m], whether another object was lifted)."""
+        ...
+
+    @property
+    def sim_time(self) -> float: ...
+
+
+class Policy(Protocol):
+    name: str
+
+    def reset(self) -> None: ...
+
+    def act(self, observation: dict[str, Any]) -> np.ndarray:
+        """A chunk (H, 7) of delta actions [dx, dy, dz, droll, dpitch, dyaw, g]."""
+        ...
+
+
+class RandomPolicy:
+    """Baseline: uniformly random small deltas and random gripper commands."""
+
+    name = "random"
+
+    def __init__(self, seed: int = 0, chunk: int = 4, step: float = 0.02) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.chunk, self.step = chunk, step
+
+    def reset(self) -> None:
+        pass
+
+    def act(self, observation: dict[str, Any]) -> np.ndarray:
+        a = np.zeros((self.chunk, 7))
+        a[:, :3] = self.rng.uniform(-self.step, self.step, (self.chunk, 3))
+        a[:, 3:6] = self.rng.uniform(-0.1, 0.1, (self.chunk, 3))
+        a[:, 6] = float(self.rng.random() > 0.5)
+        return a
+
+
+@dataclass
+class BenchmarkConfig:
+    """What to run.
+
+    Attributes:
+        conditions: test sets (keys of :data:`graspvla.eval.conditions.CONDITIONS`).
+        synthetic_categories / web_categories: target categories per group; "web" ones must be
+            held out of the action data (seen only in grounding data).
+        trials_per_category: trials per (condition, category); seeds are derived from
+            ``seed`` so every policy faces the same scenes.
+        max_steps: policy queries per trial; ``lift_threshold``: success height [m].
+        video_trials: how many trials per policy keep their frames for a video.
+    """
+
+    conditions: Sequence[str] = ("basic", "lighting", "background", "distractors", "height")
+    synthetic_categories: Sequence[str] = ("mug", "bottle", "can", "box", "banana")
+    web_categories: Sequence[str] = ("toy car", "rubber duck")
+    trials_per_category: int = 2
+    max_steps: int = 40
+    lift_threshold: float = 0.10
+    seed: int = 1000
+    video_trials: int = 1
+
+
+def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, category: str, group: str,
+              max_steps: int, lift_threshold: float, keep_frames: bool = False) -> tuple[TrialRecord, list[np.ndarray]]:
+    """One closed-loop trial. Success = the target rose >= ``lift_threshold`` while no other
+    object was lifted."""
+    t0 = time.perf_counter()
+    timings = {"inference": 0.0, "execute": 0.0}
+    obs = env.reset(seed, condition, category)
+    policy.reset()
+    frames: list[np.ndarray] = []
+    success = other = False
+    best = 0.0
+    steps = 0
+    for steps in range(1, max_steps + 1):
+        if keep_frames:
+            frames.append(np.concatenate([obs["front"], obs["side"]], axis=1))
+        t = time.perf_counter()
+        actions = np.asarray(policy.act(obs), dtype=np.float64)
+        timings["inference"] += time.perf_counter() - t
+        if actions.ndim != 2 or actions.shape[1] != 7 or not np.all(np.isfinite(actions)):
+            break  # a broken policy output ends the trial as a failure
+        t = time.perf_counter()
+        obs = env.execute(actions)
+        timings["execute"] += time.perf_counter() - t
+        lift, other = env.lift_status()
+        best = max(best, lift)
+        if other:
+            break
+        if lift >= lift_threshold:
+            success = True
+            break
+    record = TrialRecord(policy=policy.name, condition=condition.name, group=group, category=category, seed=seed,
+                         success=success and not other, lifted_other=other, steps=steps, sim_time=env.sim_time,
+                         wall_time=time.perf_counter() - t0, max_lift=best, timings=timings)
+    return record, frames
+
+
+def run_benchmark(env_factory: Callable[[], GraspEnv], policies: Sequence[Policy], config: BenchmarkConfig,
+                  out_dir: str | Path | None = None, progress: bool = True) -> list[TrialRecord]:
+    """Every policy on every (condition, group, category, trial); writes ``report.md``,
+    ``trials.json`` and a GIF per kept trial into ``out_dir``."""
+    env = env_factory()
+    records: list[TrialRecord] = []
+    cells = [(c, g, cat) for c in config.conditions for g, cats in
+             (("synthetic", config.synthetic_categories), ("web", config.web_categories)) for cat in cats]
+    total = len(cells) * config.trials_per_category * len(policies)
+    done = 0
+    for policy in policies:
+        kept = 0
+        for ci, (cond_name, group, category) in enumerate(cells):
+            cond = CONDITIONS[cond_name]
+            for k in range(config.trials_per_category):
+                seed = config.seed + 1000 * ci + k
+                keep = out_dir is not None and kept < config.video_trials
+                rec, frames = run_trial(env, policy, seed, cond, category, group, config.max_steps,
+                                        config.lift_threshold, keep_frames=keep)
+                if keep and frames:
+                    rec.video = str(save_gif(frames, Path(out_dir) / f"{policy.name}_{cond_name}_{seed}.gif"))
+                    kept += 1
+                records.append(rec)
+                done += 1
+                if progress:
+                    print(f"[eval] {done}/{total} {policy.name} {cond_name}/{group}/{category} seed {seed}: "
+                          f"{'success' if rec.success else 'fail'} (lift {rec.max_lift:.3f} m, {rec.steps} steps)",
+                          flush=True)
+    if out_dir is not None:
+        write_report(records, list(config.conditions), out_dir)
+    return records
+
+
+def save_gif(frames: list[np.ndarray], path: Path, fps: float = 5.0) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images = [Image.fromarray(f) for f in frames]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
+    return path
