@@ -3,8 +3,8 @@ graspvla compiled core (C++17, Eigen). Use the typed wrappers in graspvla.<domai
 """
 from __future__ import annotations
 import typing
-from . import trajectory
 from . import robot
+from . import trajectory
 __all__: list[str] = ['CHECK_MALLOC', 'get_num_threads', 'robot', 'set_num_threads', 'trajectory']
 def get_num_threads() -> int:
     ...
@@ -12,5 +12,5 @@ def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Threads used by batch kernels (0 = all cores).
     """
-CHECK_MALLOC: bool = False
+CHECK_MALLOC: bool
 __version__: str = '0.1.0'
