@@ -4,6 +4,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
+#include <cmath>
+#include <functional>
 #include <string>
 
 #include "common.hpp"
@@ -18,44 +21,85 @@ using graspvla::bindings::checked_array;
 
 namespace {
 
-Input make_input(const py::object& cp, const py::object& cv, const py::object& ca, const py::object& tp,
-                 const py::object& tv, const py::object& vmax, const py::object& amax, const py::object& jmax,
-                 double min_duration) {
+const char* kStateNames[] = {"current_position", "current_velocity", "current_acceleration", "target_position",
+                             "target_velocity",  "target_acceleration", "max_velocity", "max_acceleration",
+                             "max_jerk"};
+
+std::vector<double>* fields(DynamicInput& in, int k) {
+  std::vector<double>* f[] = {&in.current_position, &in.current_velocity, &in.current_acceleration,
+                              &in.target_position,  &in.target_velocity,  &in.target_acceleration,
+                              &in.max_velocity,     &in.max_acceleration, &in.max_jerk};
+  return f[k];
+}
+
+// Raises a clear exception naming the argument for every way validate() can fail.
+void explain_invalid(const DynamicInput& in) {
+  const std::size_t n = in.dof();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string dof = " (DoF " + std::to_string(i) + ")";
+    const double V = in.max_velocity[i], A = in.max_acceleration[i], J = in.max_jerk[i];
+    if (!(V > 0)) throw graspvla::InvalidArgument("max_velocity: limits must be > 0" + dof);
+    if (!(A > 0)) throw graspvla::InvalidArgument("max_acceleration: limits must be > 0" + dof);
+    if (!(J > 0)) throw graspvla::InvalidArgument("max_jerk: limits must be > 0" + dof);
+    const double vf = in.target_velocity[i], af = in.target_acceleration[i];
+    if (std::abs(vf) > V * (1 + 1e-12)) {
+      throw graspvla::LimitViolation("target_velocity: |" + std::to_string(vf) + "| exceeds max_velocity " +
+                                     std::to_string(V) + dof);
+    }
+    if (std::abs(af) > A * (1 + 1e-12)) {
+      throw graspvla::LimitViolation("target_acceleration: |" + std::to_string(af) + "| exceeds max_acceleration " +
+                                     std::to_string(A) + dof);
+    }
+    if (std::abs(vf - af * std::abs(af) / (2.0 * J)) > V * (1 + 1e-12)) {
+      throw graspvla::LimitViolation(
+          "target_velocity/target_acceleration: the target state can only be reached from above the velocity "
+          "limit" + dof);
+    }
+    if (std::abs(in.current_acceleration[i]) > A * (1 + 1e-9) + 1e-12) {
+      throw graspvla::LimitViolation("current_acceleration: |a| exceeds max_acceleration" + dof);
+    }
+    if (in.target_position[i] < in.min_position[i] || in.target_position[i] > in.max_position[i]) {
+      throw graspvla::LimitViolation("target_position: " + std::to_string(in.target_position[i]) +
+                                     " outside the position limits [" + std::to_string(in.min_position[i]) + ", " +
+                                     std::to_string(in.max_position[i]) + "]" + dof);
+    }
+  }
+}
+
+DynamicInput make_input(const py::object& cp, const py::object& cv, const py::object& ca, const py::object& tp,
+                        const py::object& tv, const py::object& ta, const py::object& vmax, const py::object& amax,
+                        const py::object& jmax, double min_duration, bool synchronize, const py::object& qmin,
+                        const py::object& qmax) {
   auto p = checked_array<double>(cp, "current_position", {-1});
   const py::ssize_t n = p.shape(0);
-  if (n < 1 || n > kMaxDof) {
-    throw graspvla::InvalidArgument("current_position: 1.." + std::to_string(kMaxDof) + " DoF supported, got " +
-                                    std::to_string(n));
-  }
-  Input in;
-  in.dof = static_cast<int>(n);
+  if (n < 1) throw graspvla::InvalidArgument("current_position: need at least one DoF");
+  DynamicInput in(static_cast<std::size_t>(n));
   in.min_duration = min_duration;
-  const std::pair<const py::object*, const char*> names[] = {{&cv, "current_velocity"}, {&ca, "current_acceleration"},
-      {&tp, "target_position"}, {&tv, "target_velocity"}, {&vmax, "max_velocity"}, {&amax, "max_acceleration"},
-      {&jmax, "max_jerk"}};
-  DofArray* dst[] = {&in.current_velocity, &in.current_acceleration, &in.target_position, &in.target_velocity,
-                     &in.max_velocity, &in.max_acceleration, &in.max_jerk};
-  for (int i = 0; i < n; ++i) in.current_position[i] = p.data()[i];
-  for (int k = 0; k < 7; ++k) {
-    auto a = checked_array<double>(*names[k].first, names[k].second, {n});
-    for (int i = 0; i < n; ++i) (*dst[k])[i] = a.data()[i];
+  in.synchronization = synchronize ? Synchronization::Time : Synchronization::None;
+  const py::object* objs[] = {&cp, &cv, &ca, &tp, &tv, &ta, &vmax, &amax, &jmax};
+  for (int k = 0; k < 9; ++k) {
+    auto a = checked_array<double>(*objs[k], kStateNames[k], {n});
+    std::copy(a.data(), a.data() + n, fields(in, k)->begin());
   }
-  for (int k = 4; k < 7; ++k) {
-    for (int i = 0; i < n; ++i) {
-      if ((*dst[k])[i] <= 0) throw graspvla::InvalidArgument(std::string(names[k].second) + ": limits must be > 0");
-    }
+  if (!qmin.is_none()) {
+    auto a = checked_array<double>(qmin, "min_position", {n}, false);
+    std::copy(a.data(), a.data() + n, in.min_position.begin());
   }
-  if (!(min_duration >= 0)) throw graspvla::InvalidArgument("min_duration: must be >= 0");
-  for (int i = 0; i < n; ++i) {
-    if (std::abs(in.target_velocity[i]) > in.max_velocity[i]) {
-      throw graspvla::LimitViolation("target_velocity: |v| of DoF " + std::to_string(i) + " exceeds max_velocity");
-    }
-    if (std::abs(in.current_acceleration[i]) > in.max_acceleration[i] * (1 + 1e-9)) {
-      throw graspvla::LimitViolation("current_acceleration: |a| of DoF " + std::to_string(i) +
-                                     " exceeds max_acceleration");
-    }
+  if (!qmax.is_none()) {
+    auto a = checked_array<double>(qmax, "max_position", {n}, false);
+    std::copy(a.data(), a.data() + n, in.max_position.begin());
   }
+  if (!(min_duration >= 0) || !std::isfinite(min_duration)) {
+    throw graspvla::InvalidArgument("min_duration: must be finite and >= 0");
+  }
+  explain_invalid(in);
   return in;
+}
+
+void throw_status(Status s, const char* what) {
+  const std::string msg = std::string(what) + " failed: " + graspvla::to_string(s);
+  if (s == Status::LimitViolation) throw graspvla::LimitViolation(msg);
+  throw graspvla::InvalidArgument(msg);
 }
 
 py::tuple sample_fn(std::size_t dof, const py::object& times_obj,
@@ -73,73 +117,148 @@ py::tuple sample_fn(std::size_t dof, const py::object& times_obj,
   return py::make_tuple(P, V, A);
 }
 
+py::array_t<double> out_or_new(const py::object& obj, const char* name, py::ssize_t rows, py::ssize_t cols) {
+  if (obj.is_none()) return py::array_t<double>({rows, cols});
+  auto a = checked_array<double>(obj, name, {rows, cols}, false);
+  if (!a.writeable()) throw graspvla::InvalidArgument(std::string(name) + ": array must be writeable");
+  return a;
+}
+
+// Python-facing online generator: owns its input/output so a cycle needs no allocation.
+struct PyOTG {
+  PyOTG(std::size_t dof, double dt) : otg(dof, dt), in(dof), out(dof) {}
+  DynamicOTG otg;
+  DynamicInput in;
+  DynamicOutput out;
+};
+
 }  // namespace
 
 GRASPVLA_REGISTER_SUBMODULE(trajectory, "Jerk-limited online trajectory generation and waypoint trajectories", m) {
-  m.attr("MAX_DOF") = kMaxDof;
-
-  py::class_<Trajectory>(m, "Trajectory")
-      .def_readonly("duration", &Trajectory::duration, "Duration (s).")
-      .def_readonly("dof", &Trajectory::dof)
-      .def("at", [](const Trajectory& tr, double t) {
-            Eigen::VectorXd p(tr.dof), v(tr.dof), a(tr.dof);
-            tr.at(t, p.data(), v.data(), a.data());
+  py::class_<DynamicTrajectory>(m, "Trajectory")
+      .def_readonly("duration", &DynamicTrajectory::duration, "Duration (s).")
+      .def_property_readonly("dof", &DynamicTrajectory::dof)
+      .def("at", [](const DynamicTrajectory& tr, double t) {
+            Eigen::VectorXd p(tr.dof()), v(tr.dof()), a(tr.dof());
+            tr.at_time(t, p.data(), v.data(), a.data());
             return py::make_tuple(p, v, a);
           }, py::arg("t"), "(position, velocity, acceleration) at time t [s].")
-      .def("sample", [](const Trajectory& tr, const py::object& times) {
-            return sample_fn(tr.dof, times, [&](double t, double* p, double* v, double* a) { tr.at(t, p, v, a); });
-          }, py::arg("times"), "Positions, velocities, accelerations (T, dof) at the given times.")
-      .def("segments", [](const Trajectory& tr, int i) {
-            if (i < 0 || i >= tr.dof) throw graspvla::InvalidArgument("dof index out of range");
+      .def("sample", [](const DynamicTrajectory& tr, const py::object& times) {
+            return sample_fn(tr.dof(), times, [&](double t, double* p, double* v, double* a) { tr.at_time(t, p, v, a); });
+          }, py::arg("times"), "Positions, velocities, accelerations (T, dof) at the given times [s].")
+      .def("sample_uniform", [](const DynamicTrajectory& tr, double t0, double dt, py::ssize_t count,
+                                const py::object& pos, const py::object& vel, const py::object& acc) {
+            if (!(dt > 0) || !std::isfinite(dt)) throw graspvla::InvalidArgument("dt: must be > 0");
+            if (count < 0) throw graspvla::InvalidArgument("count: must be >= 0");
+            if (!std::isfinite(t0)) throw graspvla::InvalidArgument("t0: must be finite");
+            const auto n = static_cast<py::ssize_t>(tr.dof());
+            auto P = out_or_new(pos, "out_position", count, n), V = out_or_new(vel, "out_velocity", count, n),
+                 A = out_or_new(acc, "out_acceleration", count, n);
+            double *p = P.mutable_data(), *v = V.mutable_data(), *a = A.mutable_data();
+            {
+              py::gil_scoped_release r;
+              tr.sample(t0, dt, static_cast<std::size_t>(count), p, v, a);
+            }
+            return py::make_tuple(P, V, A);
+          }, py::arg("t0"), py::arg("dt"), py::arg("count"), py::arg("out_position") = py::none(),
+          py::arg("out_velocity") = py::none(), py::arg("out_acceleration") = py::none(),
+          "Dense sampling at t0 + k*dt, k < count, into (count, dof) arrays (given ones are filled in place).")
+      .def("segments", [](const DynamicTrajectory& tr, int i) {
+            if (i < 0 || i >= static_cast<int>(tr.dof())) throw graspvla::InvalidArgument("dof: index out of range");
             const Profile& P = tr.profiles[i];
             return py::make_tuple(std::vector<double>(P.t.begin(), P.t.end()), std::vector<double>(P.j.begin(), P.j.end()));
-          }, py::arg("dof"), "Segment durations and jerks of one DoF's profile.");
+          }, py::arg("dof"), "Segment durations [s] and jerks of one DoF's profile.");
 
   m.def("calculate",
         [](const py::object& cp, const py::object& cv, const py::object& ca, const py::object& tp, const py::object& tv,
-           const py::object& vmax, const py::object& amax, const py::object& jmax, double min_duration) {
-          Input in = make_input(cp, cv, ca, tp, tv, vmax, amax, jmax, min_duration);
-          Trajectory tr;
+           const py::object& ta, const py::object& vmax, const py::object& amax, const py::object& jmax,
+           double min_duration, bool synchronize, const py::object& qmin, const py::object& qmax) {
+          DynamicInput in = make_input(cp, cv, ca, tp, tv, ta, vmax, amax, jmax, min_duration, synchronize, qmin, qmax);
+          DynamicTrajectory tr(in.dof());
           Status s;
           {
             py::gil_scoped_release r;
             s = calculate(in, tr);
           }
-          if (s != Status::Ok) throw graspvla::InvalidArgument(std::string("trajectory calculation failed: ") + to_string(s));
+          if (s != Status::Ok) throw_status(s, "trajectory calculation");
           return tr;
         },
         py::arg("current_position"), py::arg("current_velocity"), py::arg("current_acceleration"),
-        py::arg("target_position"), py::arg("target_velocity"), py::arg("max_velocity"), py::arg("max_acceleration"),
-        py::arg("max_jerk"), py::arg("min_duration") = 0.0,
-        "Time-synchronised jerk-limited trajectory from the current state to the target (zero target acceleration).");
+        py::arg("target_position"), py::arg("target_velocity"), py::arg("target_acceleration"), py::arg("max_velocity"),
+        py::arg("max_acceleration"), py::arg("max_jerk"), py::arg("min_duration") = 0.0, py::arg("synchronize") = true,
+        py::arg("min_position") = py::none(), py::arg("max_position") = py::none(),
+        "Time-synchronised jerk-limited trajectory from the current state to the target state.");
 
-  py::class_<OTG>(m, "OTG")
-      .def(py::init([](double dt) {
-             if (!(dt > 0)) throw graspvla::InvalidArgument("dt: must be > 0");
-             return OTG(dt);
-           }), py::arg("dt") = 0.001)
-      .def_property_readonly("dt", &OTG::dt)
-      .def("reset", &OTG::reset)
+  m.def("calculate_batch",
+        [](const py::object& problems, bool synchronize) {
+          auto P = checked_array<double>(problems, "problems", {-1, 9, -1});
+          const py::ssize_t B = P.shape(0), n = P.shape(2);
+          if (n < 1) throw graspvla::InvalidArgument("problems: need at least one DoF");
+          py::array_t<double> durations(B), micros(B);
+          py::array_t<int> status(B);
+          double* d = durations.mutable_data();
+          double* us = micros.mutable_data();
+          int* st = status.mutable_data();
+          const double* src = P.data();
+          {
+            py::gil_scoped_release r;
+            DynamicInput in(static_cast<std::size_t>(n));
+            in.synchronization = synchronize ? Synchronization::Time : Synchronization::None;
+            DynamicTrajectory tr(static_cast<std::size_t>(n));
+            for (py::ssize_t b = 0; b < B; ++b) {
+              for (int k = 0; k < 9; ++k) {
+                const double* row = src + (b * 9 + k) * n;
+                std::copy(row, row + n, fields(in, k)->begin());
+              }
+              const auto t0 = std::chrono::steady_clock::now();
+              const Status s = calculate(in, tr);
+              const auto t1 = std::chrono::steady_clock::now();
+              us[b] = std::chrono::duration<double, std::micro>(t1 - t0).count();
+              st[b] = static_cast<int>(s);
+              d[b] = s == Status::Ok ? tr.duration : std::nan("");
+            }
+          }
+          return py::make_tuple(durations, status, micros);
+        },
+        py::arg("problems"), py::arg("synchronize") = true,
+        "Benchmark/batch helper: problems (B, 9, N) rows = current p, v, a, target p, v, a, max v, a, j. Returns "
+        "(durations [s], status codes, calculation times [us] measured in C++ around each calculation).");
+
+  py::class_<PyOTG>(m, "OTG")
+      .def(py::init([](int dof, double dt) {
+             if (dof < 1) throw graspvla::InvalidArgument("dof: must be >= 1");
+             if (!(dt > 0) || !std::isfinite(dt)) throw graspvla::InvalidArgument("dt: must be > 0");
+             return new PyOTG(static_cast<std::size_t>(dof), dt);
+           }), py::arg("dof"), py::arg("dt") = 0.001)
+      .def_property_readonly("dt", [](const PyOTG& o) { return o.otg.dt(); })
+      .def_property_readonly("dof", [](const PyOTG& o) { return o.otg.dof(); })
+      .def("reset", [](PyOTG& o) { o.otg.reset(); })
       .def("update",
-           [](OTG& otg, const py::object& cp, const py::object& cv, const py::object& ca, const py::object& tp,
-              const py::object& tv, const py::object& vmax, const py::object& amax, const py::object& jmax) {
-             Input in = make_input(cp, cv, ca, tp, tv, vmax, amax, jmax, 0.0);
-             Output out;
+           [](PyOTG& o, const py::object& cp, const py::object& cv, const py::object& ca, const py::object& tp,
+              const py::object& tv, const py::object& ta, const py::object& vmax, const py::object& amax,
+              const py::object& jmax) {
+             DynamicInput in = make_input(cp, cv, ca, tp, tv, ta, vmax, amax, jmax, 0.0, true, py::none(), py::none());
+             if (in.dof() != o.otg.dof()) {
+               throw graspvla::InvalidArgument("current_position: expected " + std::to_string(o.otg.dof()) +
+                                               " DoF, got " + std::to_string(in.dof()));
+             }
              Status s;
              {
                py::gil_scoped_release r;
-               s = otg.update(in, out);
+               s = o.otg.update(in, o.out);
              }
-             Eigen::VectorXd p(in.dof), v(in.dof), a(in.dof);
-             for (int i = 0; i < in.dof; ++i) {
-               p[i] = out.new_position[i];
-               v[i] = out.new_velocity[i];
-               a[i] = out.new_acceleration[i];
-             }
-             return py::make_tuple(static_cast<int>(s), p, v, a, out.new_calculation, out.duration);
+             if (static_cast<int>(s) < 0) throw_status(s, "online trajectory update");
+             const auto n = static_cast<Eigen::Index>(in.dof());
+             Eigen::VectorXd p = Eigen::Map<const Eigen::VectorXd>(o.out.new_position.data(), n);
+             Eigen::VectorXd v = Eigen::Map<const Eigen::VectorXd>(o.out.new_velocity.data(), n);
+             Eigen::VectorXd a = Eigen::Map<const Eigen::VectorXd>(o.out.new_acceleration.data(), n);
+             return py::make_tuple(static_cast<int>(s), p, v, a, o.out.new_calculation, o.out.duration);
            },
+           py::arg("current_position"), py::arg("current_velocity"), py::arg("current_acceleration"),
+           py::arg("target_position"), py::arg("target_velocity"), py::arg("target_acceleration"),
+           py::arg("max_velocity"), py::arg("max_acceleration"), py::arg("max_jerk"),
            "One control cycle: (status, new_position, new_velocity, new_acceleration, new_calculation, duration). "
-           "status: 1 working, 2 finished, < 0 error.");
+           "status: 1 working, 2 finished.");
 
   py::class_<WaypointTrajectory>(m, "WaypointTrajectory")
       .def_property_readonly("duration", &WaypointTrajectory::duration)

@@ -4,74 +4,175 @@
 #include <cmath>
 
 namespace graspvla::trajectory {
+namespace {
 
-void Trajectory::at(double t, double* p, double* v, double* a) const noexcept {
-  for (int i = 0; i < dof; ++i) profiles[i].at(t, p[i], v[i], a[i]);
+bool finite(double x) { return std::isfinite(x); }
+
+// Time the family can realise for every DoF at once: the smallest T >= T0 at which every DoF
+// has a profile of exactly T. Profiles of the DoF are written into `profiles`.
+template <class Profiles, class In>
+Status synchronise(const In& in, double T0, Profiles& profiles, double& T_out) noexcept {
+  const std::size_t n = in.dof();
+  double T = T0;
+  for (int round = 0; round < 64; ++round) {
+    std::size_t failed = n;
+    for (std::size_t i = 0; i < n; ++i) {
+      const DofLimits L{in.max_velocity[i], in.max_acceleration[i], in.max_jerk[i]};
+      if (std::abs(profiles[i].duration - T) <= 1e-12) continue;
+      const Status s = fixed_time_profile(in.current_position[i], in.current_velocity[i], in.current_acceleration[i],
+                                          in.target_position[i], in.target_velocity[i], in.target_acceleration[i], L,
+                                          T, profiles[i]);
+      if (s != Status::Ok) {
+        failed = i;
+        break;
+      }
+    }
+    if (failed == n) {
+      T_out = T;
+      return Status::Ok;
+    }
+    // T falls into a duration gap of DoF `failed`: step past it (grow geometrically, then
+    // bisect back to the gap's end so the result stays close to optimal).
+    const std::size_t i = failed;
+    const DofLimits L{in.max_velocity[i], in.max_acceleration[i], in.max_jerk[i]};
+    Profile probe;
+    auto ok = [&](double t) {
+      return fixed_time_profile(in.current_position[i], in.current_velocity[i], in.current_acceleration[i],
+                                in.target_position[i], in.target_velocity[i], in.target_acceleration[i], L, t,
+                                probe) == Status::Ok;
+    };
+    double lo = T, step = std::max(1e-6, 1e-3 * T), hi = T + step;
+    int k = 0;
+    while (!ok(hi) && k < 60) {
+      lo = hi;
+      step *= 2.0;
+      hi = T + step;
+      ++k;
+    }
+    if (k == 60) return Status::Infeasible;
+    for (int b = 0; b < 50 && hi - lo > 1e-12 * std::max(1.0, hi); ++b) {
+      const double mid = 0.5 * (lo + hi);
+      (ok(mid) ? hi : lo) = mid;
+    }
+    T = hi;
+    for (std::size_t d = 0; d < n; ++d) profiles[d].duration = -1.0;  // force recomputation
+  }
+  return Status::Infeasible;
 }
 
-Status validate(const Input& in) noexcept {
-  if (in.dof <= 0 || in.dof > kMaxDof || !std::isfinite(in.min_duration) || in.min_duration < 0) {
-    return Status::InvalidInput;
+}  // namespace
+
+template <std::size_t N>
+Status validate(const InputT<N>& in) noexcept {
+  const std::size_t n = in.dof();
+  if (n == 0) return Status::InvalidInput;
+  if constexpr (N == kDynamic) {
+    for (const auto* v : {&in.current_velocity, &in.current_acceleration, &in.target_position, &in.target_velocity,
+                          &in.target_acceleration, &in.max_velocity, &in.max_acceleration, &in.max_jerk,
+                          &in.min_position, &in.max_position}) {
+      if (v->size() != n) return Status::InvalidInput;
+    }
   }
-  for (int i = 0; i < in.dof; ++i) {
+  if (!finite(in.min_duration) || in.min_duration < 0) return Status::InvalidInput;
+  for (std::size_t i = 0; i < n; ++i) {
     const double vals[] = {in.current_position[i], in.current_velocity[i], in.current_acceleration[i],
-                           in.target_position[i], in.target_velocity[i], in.max_velocity[i],
-                           in.max_acceleration[i], in.max_jerk[i]};
+                           in.target_position[i],  in.target_velocity[i],  in.target_acceleration[i],
+                           in.max_velocity[i],     in.max_acceleration[i], in.max_jerk[i]};
     for (double x : vals)
-      if (!std::isfinite(x)) return Status::InvalidInput;
-    if (in.max_velocity[i] <= 0 || in.max_acceleration[i] <= 0 || in.max_jerk[i] <= 0) return Status::InvalidInput;
-    if (std::abs(in.target_velocity[i]) > in.max_velocity[i] * (1 + 1e-12)) return Status::LimitViolation;
-    if (std::abs(in.current_acceleration[i]) > in.max_acceleration[i] * (1 + 1e-9) + 1e-12) {
+      if (!finite(x)) return Status::InvalidInput;
+    if (std::isnan(in.min_position[i]) || std::isnan(in.max_position[i])) return Status::InvalidInput;
+    const double V = in.max_velocity[i], A = in.max_acceleration[i], J = in.max_jerk[i];
+    if (!(V > 0) || !(A > 0) || !(J > 0)) return Status::InvalidInput;
+    const double vf = in.target_velocity[i], af = in.target_acceleration[i];
+    if (std::abs(vf) > V * (1 + 1e-12) || std::abs(af) > A * (1 + 1e-12)) return Status::LimitViolation;
+    // Arriving at vf with acceleration af means the velocity just before was vf - af|af|/(2J) at
+    // least: it must lie within the limit too.
+    if (std::abs(vf - af * std::abs(af) / (2.0 * J)) > V * (1 + 1e-12)) return Status::LimitViolation;
+    if (std::abs(in.current_acceleration[i]) > A * (1 + 1e-9) + 1e-12) return Status::LimitViolation;
+    if (in.target_position[i] < in.min_position[i] || in.target_position[i] > in.max_position[i]) {
       return Status::LimitViolation;
     }
   }
   return Status::Ok;
 }
 
-Status calculate(const Input& in, Trajectory& out) noexcept {
+template <std::size_t N>
+Status calculate(const InputT<N>& in, TrajectoryT<N>& out) noexcept {
   const Status valid = validate(in);
   if (valid != Status::Ok) return valid;
-  out.dof = in.dof;
+  if (out.dof() != in.dof()) return Status::InvalidInput;
+  const std::size_t n = in.dof();
   double T = in.min_duration;
-  for (int i = 0; i < in.dof; ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     const DofLimits L{in.max_velocity[i], in.max_acceleration[i], in.max_jerk[i]};
     const Status s = min_time_profile(in.current_position[i], in.current_velocity[i], in.current_acceleration[i],
-                                      in.target_position[i], in.target_velocity[i], L, out.profiles[i]);
+                                      in.target_position[i], in.target_velocity[i], in.target_acceleration[i], L,
+                                      out.profiles[i]);
     if (s != Status::Ok) return s;
     T = std::max(T, out.profiles[i].duration);
   }
-  for (int i = 0; i < in.dof; ++i) {
-    if (out.profiles[i].duration >= T - 1e-12) continue;
-    const DofLimits L{in.max_velocity[i], in.max_acceleration[i], in.max_jerk[i]};
-    const Status s = fixed_time_profile(in.current_position[i], in.current_velocity[i], in.current_acceleration[i],
-                                        in.target_position[i], in.target_velocity[i], L, T, out.profiles[i]);
-    if (s != Status::Ok) return s;
+  if (in.synchronization == Synchronization::None) {
+    out.duration = T;
+    return Status::Ok;
   }
-  out.duration = T;
+  double Ts = T;
+  const Status s = synchronise(in, T, out.profiles, Ts);
+  if (s != Status::Ok) return s;
+  out.duration = Ts;
   return Status::Ok;
 }
 
-bool OTG::same_target(const Input& in) const noexcept {
-  if (in.dof != last_.dof || in.min_duration != last_.min_duration) return false;
-  for (int i = 0; i < in.dof; ++i) {
-    if (in.target_position[i] != last_.target_position[i] || in.target_velocity[i] != last_.target_velocity[i] ||
-        in.max_velocity[i] != last_.max_velocity[i] || in.max_acceleration[i] != last_.max_acceleration[i] ||
-        in.max_jerk[i] != last_.max_jerk[i]) {
+namespace {
+template <class In>
+bool same_input(const In& a, const In& b) noexcept {
+  if (a.dof() != b.dof() || a.min_duration != b.min_duration || a.synchronization != b.synchronization) return false;
+  for (std::size_t i = 0; i < a.dof(); ++i) {
+    if (a.current_position[i] != b.current_position[i] || a.current_velocity[i] != b.current_velocity[i] ||
+        a.current_acceleration[i] != b.current_acceleration[i] || a.target_position[i] != b.target_position[i] ||
+        a.target_velocity[i] != b.target_velocity[i] || a.target_acceleration[i] != b.target_acceleration[i] ||
+        a.max_velocity[i] != b.max_velocity[i] || a.max_acceleration[i] != b.max_acceleration[i] ||
+        a.max_jerk[i] != b.max_jerk[i] || a.min_position[i] != b.min_position[i] ||
+        a.max_position[i] != b.max_position[i]) {
       return false;
     }
   }
   return true;
 }
 
-Status OTG::update(const Input& in, Output& out) noexcept {
+template <class Dst, class Src>
+void copy_input(Dst& d, const Src& s) noexcept {  // element-wise: never reallocates
+  d.min_duration = s.min_duration;
+  d.synchronization = s.synchronization;
+  for (std::size_t i = 0; i < s.dof(); ++i) {
+    d.current_position[i] = s.current_position[i];
+    d.current_velocity[i] = s.current_velocity[i];
+    d.current_acceleration[i] = s.current_acceleration[i];
+    d.target_position[i] = s.target_position[i];
+    d.target_velocity[i] = s.target_velocity[i];
+    d.target_acceleration[i] = s.target_acceleration[i];
+    d.max_velocity[i] = s.max_velocity[i];
+    d.max_acceleration[i] = s.max_acceleration[i];
+    d.max_jerk[i] = s.max_jerk[i];
+    d.min_position[i] = s.min_position[i];
+    d.max_position[i] = s.max_position[i];
+  }
+}
+}  // namespace
+
+template <std::size_t N>
+Status OTGT<N>::update(const InputT<N>& in, OutputT<N>& out) noexcept {
+  if (in.dof() != dof() || out.new_position.size() != dof() || out.new_velocity.size() != dof() ||
+      out.new_acceleration.size() != dof()) {
+    return Status::InvalidInput;
+  }
   out.new_calculation = false;
-  if (!has_trajectory_ || !same_target(in)) {
-    const Status s = calculate(in, trajectory_);
+  if (!has_trajectory_ || !same_input(in, last_)) {
+    const Status s = trajectory::calculate(in, trajectory_);
     if (s != Status::Ok) {
       has_trajectory_ = false;
       return s;
     }
-    last_ = in;
+    copy_input(last_, in);
     has_trajectory_ = true;
     time_ = 0.0;
     out.new_calculation = true;
@@ -79,14 +180,21 @@ Status OTG::update(const Input& in, Output& out) noexcept {
   time_ += dt_;
   out.time = time_;
   out.duration = trajectory_.duration;
-  trajectory_.at(time_, out.new_position.data(), out.new_velocity.data(), out.new_acceleration.data());
+  trajectory_.at_time(time_, out.new_position.data(), out.new_velocity.data(), out.new_acceleration.data());
+  // Following the plan: the output state is the next cycle's expected current state.
+  for (std::size_t i = 0; i < dof(); ++i) {
+    last_.current_position[i] = out.new_position[i];
+    last_.current_velocity[i] = out.new_velocity[i];
+    last_.current_acceleration[i] = out.new_acceleration[i];
+  }
   return time_ >= trajectory_.duration ? Status::Finished : Status::Working;
 }
 
-void OTG::pass_to_input(const Output& out, Input& in) noexcept {
-  in.current_position = out.new_position;
-  in.current_velocity = out.new_velocity;
-  in.current_acceleration = out.new_acceleration;
-}
+template Status validate<7>(const InputT<7>&) noexcept;
+template Status validate<kDynamic>(const InputT<kDynamic>&) noexcept;
+template Status calculate<7>(const InputT<7>&, TrajectoryT<7>&) noexcept;
+template Status calculate<kDynamic>(const InputT<kDynamic>&, TrajectoryT<kDynamic>&) noexcept;
+template class OTGT<7>;
+template class OTGT<kDynamic>;
 
 }  // namespace graspvla::trajectory

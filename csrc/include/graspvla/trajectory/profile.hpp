@@ -1,7 +1,11 @@
 #pragma once
-// One degree of freedom moving under velocity, acceleration and jerk limits: a piecewise
-// constant-jerk profile of at most 7 segments, from any (p, v, a) to a target (p, v) at rest
-// acceleration. Allocation free; returns Status, never throws.
+// One degree of freedom moving under symmetric velocity, acceleration and jerk limits: a
+// piecewise constant-jerk profile of 7 segments,
+//   [0-2] change from (v0, a0) to a peak velocity vp with zero acceleration (ramp, hold, ramp),
+//   [3]   cruise at vp,
+//   [4-6] change from (vp, 0) to the target (vf, af) (ramp, hold, ramp),
+// where each change is the time-optimal two-ramp acceleration profile. Allocation free;
+// returns Status, never throws.
 #include <array>
 
 #include "graspvla/core/status.hpp"
@@ -12,26 +16,29 @@ struct Profile {
   static constexpr int kSegments = 7;
   std::array<double, kSegments> t{};  ///< segment durations (s)
   std::array<double, kSegments> j{};  ///< constant jerk per segment (units/s^3)
-  double p0 = 0, v0 = 0, a0 = 0;      ///< start state
-  double duration = 0;                ///< sum of t (s)
+  /// Start time and state of every segment; index kSegments is the end state.
+  std::array<double, kSegments + 1> tb{}, pb{}, vb{}, ab{};
+  double duration = 0;  ///< sum of t (s)
 
-  /// State at time t (clamped to [0, duration]; beyond the end it extrapolates at constant
-  /// final velocity, i.e. the target state moving on).
+  /// State at `time` (s). Before 0: the start state. After the end: the final state moving on
+  /// with constant acceleration.
   void at(double time, double& p, double& v, double& a) const noexcept;
+  /// Fills tb/pb/vb/ab/duration from t, j and the start state.
+  void finalize(double p0, double v0, double a0) noexcept;
 };
 
-/// Limits of one DoF (all > 0).
+/// Limits of one DoF (all > 0): velocity, acceleration, jerk.
 struct DofLimits {
   double v, a, j;
 };
 
-/// Time-optimal profile (within the peak-velocity family: accelerate to a peak velocity with
-/// zero acceleration, cruise, change to the target velocity). Needs |a0| <= a (+1e-9).
-Status min_time_profile(double p0, double v0, double a0, double pf, double vf, const DofLimits& lim,
+/// Minimum-time profile from (p0, v0, a0) to (pf, vf, af). Needs |a0| <= a, |vf| <= v, |af| <= a.
+Status min_time_profile(double p0, double v0, double a0, double pf, double vf, double af, const DofLimits& lim,
                         Profile& out) noexcept;
 
-/// A profile of exactly `duration` (>= the minimum time) for time synchronisation.
-Status fixed_time_profile(double p0, double v0, double a0, double pf, double vf, const DofLimits& lim,
+/// A profile of exactly `duration` (s). Status::Infeasible if `duration` is below the minimum or
+/// inside a duration interval the profile family cannot realise.
+Status fixed_time_profile(double p0, double v0, double a0, double pf, double vf, double af, const DofLimits& lim,
                           double duration, Profile& out) noexcept;
 
 }  // namespace graspvla::trajectory
