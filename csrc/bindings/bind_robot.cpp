@@ -50,7 +50,28 @@ Vector7 vec7(const py::object& obj, const char* name) {
   return Eigen::Map<const Vector7>(a.data());
 }
 
-IkOptions make_ik_options(int frame, int max_iterations, int restarts, double tol_position, double tol_orientation,
+/// Raises LimitViolation naming `name` (and the joint) when q lies outside the position limits.
+void check_in_limits(const RobotModel& model, const Vector7& q, const std::string& name) {
+  for (int j = 0; j < kDof; ++j) {
+    if (q[j] < model.limits.q_min[j] || q[j] > model.limits.q_max[j]) {
+      throw graspvla::LimitViolation(name + ": joint " + std::to_string(j + 1) + " = " + std::to_string(q[j]) +
+                                     " rad is outside [" + std::to_string(model.limits.q_min[j]) + ", " +
+                                     std::to_string(model.limits.q_max[j]) + "] of the " + model.name() +
+                                     " (clip to the limits first)");
+    }
+  }
+}
+
+void check_q7(const RobotModel& model, double q7, const std::string& name) {
+  if (!std::isfinite(q7)) throw graspvla::InvalidArgument(name + ": must be finite");
+  if (q7 < model.limits.q_min[6] || q7 > model.limits.q_max[6]) {
+    throw graspvla::LimitViolation(name + ": q7 = " + std::to_string(q7) + " rad is outside [" +
+                                   std::to_string(model.limits.q_min[6]) + ", " +
+                                   std::to_string(model.limits.q_max[6]) + "] of the " + model.name());
+  }
+}
+
+IkOptions make_ik_options(const RobotModel& model, int frame, int max_iterations, int restarts, double tol_position, double tol_orientation,
                           double damping, double posture_gain, const py::object& q_rest, std::uint64_t seed);
 
 Frame checked_frame(int f) {
@@ -258,7 +279,8 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
         auto T = checked_array<double>(target, "target", {4, 4});
         check_pose(T.data(), "target");
         Vector7 seedv = vec7(q_seed, "q_seed");
-        IkOptions opt = make_ik_options(frame, max_iterations, restarts, tol_position, tol_orientation, damping,
+        check_in_limits(model, seedv, "q_seed");
+        IkOptions opt = make_ik_options(model, frame, max_iterations, restarts, tol_position, tol_orientation, damping,
                                         posture_gain, q_rest, seed);
         Transform Tt = to_transform(T.data());
         IkResult res;
@@ -280,7 +302,7 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
       [](const RobotModel& model, const py::object& target, double q7, int frame) {
         auto T = checked_array<double>(target, "target", {4, 4});
         check_pose(T.data(), "target");
-        if (!std::isfinite(q7)) throw graspvla::InvalidArgument("q7: must be finite");
+        check_q7(model, q7, "q7");
         Frame f = checked_frame(frame);
         if (f != Flange && f != Hand && f != Tcp) throw graspvla::InvalidArgument("frame: must be FLANGE, HAND or TCP");
         AnalyticSolutions sols;
@@ -306,7 +328,9 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
         const py::ssize_t n = T.shape(0);
         auto S = checked_array<double>(q_seeds, "q_seeds", {n, kDof});
         for (py::ssize_t i = 0; i < n; ++i) check_pose(T.data() + 16 * i, "targets");
-        IkOptions opt = make_ik_options(frame, max_iterations, restarts, tol_position, tol_orientation, damping,
+        for (py::ssize_t i = 0; i < n; ++i)
+          check_in_limits(model, Eigen::Map<const Vector7>(S.data() + kDof * i), "q_seeds[" + std::to_string(i) + "]");
+        IkOptions opt = make_ik_options(model, frame, max_iterations, restarts, tol_position, tol_orientation, damping,
                                         posture_gain, q_rest, seed);
         py::array_t<double> q_out({n, static_cast<py::ssize_t>(kDof)});
         py::array_t<bool> ok_out(n);
@@ -339,6 +363,87 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
       py::arg("tol_orientation") = 1e-6, py::arg("damping") = 1e-3, py::arg("posture_gain") = 0.1,
       py::arg("q_rest") = py::none(), py::arg("seed") = 0, py::arg("threads") = 0,
       "Batched DLS IK for N poses (N, 4, 4) from seeds (N, 7): (q (N, 7), success (N,), errors (N, 2)).");
+
+  m.def(
+      "ik_analytic_batch",
+      [](const RobotModel& model, const py::object& targets, const py::object& q7s, int frame, std::size_t threads) {
+        auto T = checked_array<double>(targets, "targets", {-1, 4, 4});
+        const py::ssize_t n = T.shape(0);
+        auto Q7 = checked_array<double>(q7s, "q7", {n});
+        Frame f = checked_frame(frame);
+        if (f != Flange && f != Hand && f != Tcp) throw graspvla::InvalidArgument("frame: must be FLANGE, HAND or TCP");
+        for (py::ssize_t i = 0; i < n; ++i) {
+          check_pose(T.data() + 16 * i, "targets");
+          check_q7(model, Q7.data()[i], "q7[" + std::to_string(i) + "]");
+        }
+        py::array_t<double> sols_out({n, static_cast<py::ssize_t>(kMaxAnalyticSolutions), static_cast<py::ssize_t>(kDof)});
+        py::array_t<int> count_out(n);
+        const double* tp = T.data();
+        const double* qp = Q7.data();
+        double* so = sols_out.mutable_data();
+        int* co = count_out.mutable_data();
+        {
+          py::gil_scoped_release r;
+          graspvla::parallel_for(static_cast<std::size_t>(n), [&](std::size_t b, std::size_t e) {
+            AnalyticSolutions sols;
+            for (std::size_t i = b; i < e; ++i) {
+              const int k = std::max(0, ik_analytic(model, to_transform(tp + 16 * i), qp[i], f, sols));
+              co[i] = k;
+              double* dst = so + i * kMaxAnalyticSolutions * kDof;
+              for (int s = 0; s < kMaxAnalyticSolutions; ++s)
+                for (int j = 0; j < kDof; ++j) dst[s * kDof + j] = s < k ? sols[s][j] : std::nan("");
+            }
+          }, threads, 64);
+        }
+        return py::make_tuple(sols_out, count_out);
+      },
+      py::arg("model"), py::arg("targets"), py::arg("q7"), py::arg("frame") = static_cast<int>(Tcp),
+      py::arg("threads") = 0,
+      "Batched closed-form IK: targets (N, 4, 4), q7 (N,) -> (solutions (N, 8, 7) NaN-padded, counts (N,)).");
+
+  m.def("mass_matrix_batch", [](const RobotModel& model, const py::object& q_obj, std::size_t threads) {
+          auto q = checked_array<double>(q_obj, "q", {-1, kDof});
+          const py::ssize_t n = q.shape(0);
+          py::array_t<double> out({n, static_cast<py::ssize_t>(kDof), static_cast<py::ssize_t>(kDof)});
+          const double* src = q.data();
+          double* dst = out.mutable_data();
+          {
+            py::gil_scoped_release r;
+            graspvla::parallel_for(static_cast<std::size_t>(n), [&](std::size_t b, std::size_t e) {
+              MassMatrix M;
+              for (std::size_t i = b; i < e; ++i) {
+                mass_matrix(model, Eigen::Map<const Vector7>(src + i * kDof), M);
+                Eigen::Map<Eigen::Matrix<double, kDof, kDof, Eigen::RowMajor>>(dst + i * kDof * kDof) = M;
+              }
+            }, threads, 256);
+          }
+          return out;
+        }, py::arg("model"), py::arg("q"), py::arg("threads") = 0, "Batched mass matrices (N, 7, 7) [kg m^2].");
+
+  m.def("inverse_dynamics_batch",
+        [](const RobotModel& model, const py::object& q_obj, const py::object& dq_obj, const py::object& ddq_obj,
+           std::size_t threads) {
+          auto q = checked_array<double>(q_obj, "q", {-1, kDof});
+          const py::ssize_t n = q.shape(0);
+          auto dq = checked_array<double>(dq_obj, "dq", {n, kDof});
+          auto ddq = checked_array<double>(ddq_obj, "ddq", {n, kDof});
+          py::array_t<double> out({n, static_cast<py::ssize_t>(kDof)});
+          const double *qs = q.data(), *dqs = dq.data(), *ddqs = ddq.data();
+          double* dst = out.mutable_data();
+          {
+            py::gil_scoped_release r;
+            graspvla::parallel_for(static_cast<std::size_t>(n), [&](std::size_t b, std::size_t e) {
+              Vector7 tau;
+              for (std::size_t i = b; i < e; ++i) {
+                inverse_dynamics(model, Eigen::Map<const Vector7>(qs + i * kDof), Eigen::Map<const Vector7>(dqs + i * kDof),
+                                 Eigen::Map<const Vector7>(ddqs + i * kDof), tau);
+                Eigen::Map<Vector7>(dst + i * kDof) = tau;
+              }
+            }, threads, 256);
+          }
+          return out;
+        }, py::arg("model"), py::arg("q"), py::arg("dq"), py::arg("ddq"), py::arg("threads") = 0,
+        "Batched RNEA (N, 7) [Nm] for q, dq, ddq (N, 7).");
 
   // ---- collision spheres ----------------------------------------------------------------
   m.attr("NUM_SPHERES") = kNumSpheres;
@@ -426,8 +531,9 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
 }
 
 namespace {
-IkOptions make_ik_options(int frame, int max_iterations, int restarts, double tol_position, double tol_orientation,
-                          double damping, double posture_gain, const py::object& q_rest, std::uint64_t seed) {
+IkOptions make_ik_options(const RobotModel& model, int frame, int max_iterations, int restarts, double tol_position,
+                          double tol_orientation, double damping, double posture_gain, const py::object& q_rest,
+                          std::uint64_t seed) {
   IkOptions o;
   o.frame = checked_frame(frame);
   if (max_iterations <= 0) throw graspvla::InvalidArgument("max_iterations: must be > 0");
@@ -443,6 +549,7 @@ IkOptions make_ik_options(int frame, int max_iterations, int restarts, double to
   o.seed = seed;
   if (!q_rest.is_none()) {
     o.q_rest = vec7(q_rest, "q_rest");
+    check_in_limits(model, o.q_rest, "q_rest");
     o.use_rest = true;
   }
   return o;

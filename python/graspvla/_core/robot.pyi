@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DOF', 'Frame', 'NUM_BODIES', 'NUM_FRAMES', 'NUM_SPHERES', 'RobotModel', 'RobotType', 'Status', 'collision_spheres_batch', 'coriolis_torques', 'forward_kinematics', 'forward_kinematics_batch', 'gravity_torques', 'gravity_torques_batch', 'ik', 'ik_analytic', 'ik_batch', 'inverse_dynamics', 'jacobian', 'jacobian_batch', 'link_inertia', 'mass_matrix', 'self_collision_batch', 'self_collision_pairs', 'set_link_inertia', 'sphere_bodies', 'within_limits']
+__all__: list[str] = ['DOF', 'Frame', 'NUM_BODIES', 'NUM_FRAMES', 'NUM_SPHERES', 'RobotModel', 'RobotType', 'Status', 'collision_spheres_batch', 'coriolis_torques', 'forward_kinematics', 'forward_kinematics_batch', 'gravity_torques', 'gravity_torques_batch', 'ik', 'ik_analytic', 'ik_analytic_batch', 'ik_batch', 'inverse_dynamics', 'inverse_dynamics_batch', 'jacobian', 'jacobian_batch', 'link_inertia', 'mass_matrix', 'mass_matrix_batch', 'self_collision_batch', 'self_collision_pairs', 'set_link_inertia', 'sphere_bodies', 'within_limits']
 class Frame:
     """
     Members:
@@ -258,6 +258,10 @@ def ik_analytic(model: RobotModel, target: typing.Any, q7: typing.SupportsFloat 
     """
     Closed-form IK with joint 7 fixed at q7: all in-limit solutions (K, 7), K <= 8 (0 if unreachable).
     """
+def ik_analytic_batch(model: RobotModel, targets: typing.Any, q7: typing.Any, frame: typing.SupportsInt | typing.SupportsIndex = 9, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.int32]]:
+    """
+    Batched closed-form IK: targets (N, 4, 4), q7 (N,) -> (solutions (N, 8, 7) NaN-padded, counts (N,)).
+    """
 def ik_batch(model: RobotModel, targets: typing.Any, q_seeds: typing.Any, frame: typing.SupportsInt | typing.SupportsIndex = 9, max_iterations: typing.SupportsInt | typing.SupportsIndex = 150, restarts: typing.SupportsInt | typing.SupportsIndex = 8, tol_position: typing.SupportsFloat | typing.SupportsIndex = 1e-06, tol_orientation: typing.SupportsFloat | typing.SupportsIndex = 1e-06, damping: typing.SupportsFloat | typing.SupportsIndex = 0.001, posture_gain: typing.SupportsFloat | typing.SupportsIndex = 0.1, q_rest: typing.Any = None, seed: typing.SupportsInt | typing.SupportsIndex = 0, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.bool], numpy.typing.NDArray[numpy.float64]]:
     """
     Batched DLS IK for N poses (N, 4, 4) from seeds (N, 7): (q (N, 7), success (N,), errors (N, 2)).
@@ -265,6 +269,10 @@ def ik_batch(model: RobotModel, targets: typing.Any, q_seeds: typing.Any, frame:
 def inverse_dynamics(model: RobotModel, q: typing.Any, dq: typing.Any, ddq: typing.Any) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[7, 1]"]:
     """
     RNEA: tau = M ddq + C dq + g (7,) [Nm].
+    """
+def inverse_dynamics_batch(model: RobotModel, q: typing.Any, dq: typing.Any, ddq: typing.Any, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Batched RNEA (N, 7) [Nm] for q, dq, ddq (N, 7).
     """
 def jacobian(model: RobotModel, q: typing.Any, frame: typing.SupportsInt | typing.SupportsIndex = 9, out: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
     """
@@ -279,6 +287,10 @@ def link_inertia(model: RobotModel, index: typing.SupportsInt | typing.SupportsI
 def mass_matrix(model: RobotModel, q: typing.Any) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[7, 7]"]:
     """
     Joint-space inertia matrix M(q) (7, 7) [kg m^2].
+    """
+def mass_matrix_batch(model: RobotModel, q: typing.Any, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Batched mass matrices (N, 7, 7) [kg m^2].
     """
 def self_collision_batch(model: RobotModel, q: typing.Any, width: typing.SupportsFloat | typing.SupportsIndex = 0.08, margin: typing.SupportsFloat | typing.SupportsIndex = 0.0, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[numpy.typing.NDArray[numpy.bool], numpy.typing.NDArray[numpy.float64]]:
     """

@@ -6,6 +6,6 @@ joint angles in radians, lengths in metres.
 
 from __future__ import annotations
 
-from graspvla.robot.model import Frame, IKResult, Robot
+from graspvla.robot.model import AnalyticIKBatchResult, Frame, IKBatchResult, IKResult, Robot
 
-__all__ = ["Frame", "IKResult", "Robot"]
+__all__ = ["AnalyticIKBatchResult", "Frame", "IKBatchResult", "IKResult", "Robot"]

@@ -13,7 +13,7 @@ from graspvla._core import robot as _robot
 Frame = _robot.Frame
 RobotName = Literal["panda", "fr3"]
 
-__all__ = ["Frame", "IKResult", "Robot", "RobotName"]
+__all__ = ["AnalyticIKBatchResult", "Frame", "IKBatchResult", "IKResult", "Robot", "RobotName"]
 
 FloatArray = NDArray[np.float64]
 
@@ -36,6 +36,66 @@ class IKResult:
     orientation_error: float
     iterations: int = 0
     reason: str = ""
+
+
+@dataclass
+class IKBatchResult:
+    """Outcome of :meth:`Robot.ik_batch` for N target poses.
+
+    Attributes:
+        q: (N, 7) joint configurations [rad]; row i is meaningful only where ``success[i]``.
+        success: (N,) bool, pose i reached within tolerance inside the joint limits.
+        position_error: (N,) remaining TCP/frame position error [m].
+        orientation_error: (N,) remaining orientation error [rad].
+
+    Unpacks as ``q, success, errors = result`` with ``errors`` (N, 2) = [position m,
+    orientation rad] for callers of the earlier tuple API.
+    """
+
+    q: FloatArray
+    success: NDArray[np.bool_]
+    position_error: FloatArray
+    orientation_error: FloatArray
+
+    @property
+    def errors(self) -> FloatArray:
+        """(N, 2) [position error m, orientation error rad]."""
+        return np.stack([self.position_error, self.orientation_error], axis=1)
+
+    @property
+    def success_rate(self) -> float:
+        """Fraction of poses solved."""
+        return float(self.success.mean()) if len(self.success) else 0.0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter((self.q, self.success, self.errors))
+
+
+@dataclass
+class AnalyticIKBatchResult:
+    """Outcome of :meth:`Robot.ik_analytic_batch` for N target poses.
+
+    Attributes:
+        solutions: (N, 8, 7) [rad]; the first ``counts[i]`` rows of ``solutions[i]`` are
+            distinct in-limit configurations reaching pose i (verified by FK to 1e-9), the
+            remaining rows are NaN.
+        counts: (N,) number of solutions per pose; 0 = unreachable with that q7 inside the
+            joint limits.
+        q7: (N,) the fixed joint-7 angles [rad].
+    """
+
+    solutions: FloatArray
+    counts: NDArray[np.int32]
+    q7: FloatArray
+
+    @property
+    def success(self) -> NDArray[np.bool_]:
+        """(N,) True where at least one solution exists."""
+        return self.counts > 0
+
+    def solutions_of(self, i: int) -> FloatArray:
+        """The (K, 7) solutions of pose ``i``."""
+        return self.solutions[i, : int(self.counts[i])]
 
 
 class Robot:
@@ -100,6 +160,25 @@ class Robot:
         """True when every joint angle of ``q`` (7,) [rad] is finite and inside its limits."""
         return bool(_robot.within_limits(self.model, np.ascontiguousarray(q, dtype=np.float64)))
 
+    def check_limits(self, q: FloatArray, name: str = "q") -> None:
+        """Raises :class:`graspvla.errors.LimitViolationError` naming ``name`` and the first
+        offending joint when ``q`` (7,) or (N, 7) [rad] lies outside the position limits."""
+        from graspvla.errors import InvalidInputError, LimitViolationError
+
+        qa = np.asarray(q, dtype=np.float64)
+        if qa.shape[-1:] != (7,) or qa.ndim > 2:
+            raise InvalidInputError(f"{name}: expected shape (7,) or (N, 7), got {qa.shape}")
+        if not np.isfinite(qa).all():
+            raise InvalidInputError(f"{name}: contains NaN or infinite values")
+        bad = (qa < self.q_min) | (qa > self.q_max)
+        if bad.any():
+            idx = np.argwhere(bad)[0]
+            j = int(idx[-1])
+            where = f"{name}[{int(idx[0])}]" if qa.ndim == 2 else name
+            raise LimitViolationError(
+                f"{where}: joint {j + 1} = {float(qa[tuple(idx)]):.6g} rad is outside "
+                f"[{self.q_min[j]:.6g}, {self.q_max[j]:.6g}] of the {self.name}")
+
     def random_configurations(self, n: int, rng: np.random.Generator | int | None = None) -> FloatArray:
         """``n`` joint configurations (n, 7) [rad] drawn uniformly inside the position limits."""
         gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
@@ -144,69 +223,130 @@ class Robot:
         restarts: int = 16,
         tol_position: float = 1e-6,
         tol_orientation: float = 1e-6,
+        damping: float = 1e-3,
         posture_gain: float = 0.1,
         q_rest: FloatArray | None = None,
         seed: int = 0,
     ) -> IKResult:
-        """Damped-least-squares IK for ``frame`` reaching ``target`` (4x4, base frame).
+        """Damped-least-squares IK: joint angles placing ``frame`` at ``target``.
 
-        Starts from ``q_seed`` (default: the middle of the joint range), keeps every joint
-        inside its limits, pulls the redundant DoF towards ``q_rest`` in the null space, and
-        retries from ``restarts`` random configurations drawn from ``seed``. An unreachable
-        pose returns ``success=False`` with the remaining error, never a silent guess.
+        Args:
+            target: desired pose of ``frame``, 4x4 float64 in the base frame [m].
+            q_seed: start configuration (7,) [rad], inside the joint limits (default: the
+                middle of the joint range). Out-of-limit seeds raise LimitViolationError.
+            frame: any :class:`Frame` (default the TCP between the fingertips).
+            max_iterations: iteration budget per attempt; ``restarts`` extra attempts start
+                from random in-limit configurations drawn from ``seed`` (same seed, same answer).
+            tol_position: [m] and ``tol_orientation`` [rad]: convergence tolerances.
+            damping: lambda of the damped pseudo-inverse J^T (J J^T + lambda^2 I)^-1.
+            posture_gain: null-space pull towards ``q_rest`` (7,) [rad] (default: the middle
+                of the joint range); 0 disables it.
+
+        Returns:
+            :class:`IKResult`. Every iterate is clamped into the joint limits. An unreachable
+            pose returns ``success=False`` with the remaining error and a ``reason``; it never
+            raises for unreachability and never reports a non-converged guess as success.
         """
         seed_q = 0.5 * (self.q_min + self.q_max) if q_seed is None else np.asarray(q_seed, dtype=np.float64)
         q, status, it, ep, eo = _robot.ik(
             self.model, np.ascontiguousarray(target, dtype=np.float64), np.ascontiguousarray(seed_q), int(frame),
-            max_iterations, restarts, tol_position, tol_orientation, 1e-3, posture_gain,
-            None if q_rest is None else np.ascontiguousarray(q_rest, dtype=np.float64), seed)
+            int(max_iterations), int(restarts), float(tol_position), float(tol_orientation), float(damping),
+            float(posture_gain), None if q_rest is None else np.ascontiguousarray(q_rest, dtype=np.float64), int(seed))
         ok = status == _robot.Status.OK
         reason = "" if ok else (
             f"not converged after {it} iterations: position error {ep:.3g} m, orientation error {eo:.3g} rad "
             "(pose unreachable within the joint limits?)")
         return IKResult(q=np.asarray(q), success=ok, position_error=ep, orientation_error=eo, iterations=it, reason=reason)
 
+    def ik_batch(
+        self,
+        targets: FloatArray,
+        q_seeds: FloatArray | None = None,
+        frame: Frame = Frame.TCP,
+        *,
+        max_iterations: int = 150,
+        restarts: int = 16,
+        tol_position: float = 1e-6,
+        tol_orientation: float = 1e-6,
+        damping: float = 1e-3,
+        posture_gain: float = 0.1,
+        q_rest: FloatArray | None = None,
+        seed: int = 0,
+        threads: int = 0,
+    ) -> IKBatchResult:
+        """:meth:`ik` for N poses ``targets`` (N, 4, 4) (base frame) on all cores, GIL released.
+
+        ``q_seeds`` (N, 7) [rad] (default: the middle of the joint range). Pose i uses the
+        random stream ``seed + i``, so results do not depend on ``threads`` (0 = all cores).
+        """
+        targets = np.ascontiguousarray(targets, dtype=np.float64)
+        if q_seeds is None:
+            q_seeds = np.tile(0.5 * (self.q_min + self.q_max), (len(targets), 1))
+        q, ok, err = _robot.ik_batch(
+            self.model, targets, np.ascontiguousarray(q_seeds, dtype=np.float64), int(frame), int(max_iterations),
+            int(restarts), float(tol_position), float(tol_orientation), float(damping), float(posture_gain),
+            None if q_rest is None else np.ascontiguousarray(q_rest, dtype=np.float64), int(seed), int(threads))
+        return IKBatchResult(q=np.asarray(q), success=np.asarray(ok), position_error=np.asarray(err[:, 0]),
+                             orientation_error=np.asarray(err[:, 1]))
+
     def ik_analytic(self, target: FloatArray, q7: float, frame: Frame = Frame.TCP) -> FloatArray:
         """Closed-form IK (He & Liu 2021 geometry) with joint 7 fixed at ``q7`` [rad].
 
-        Returns every solution inside the joint limits as (K, 7) [rad], K <= 8, each verified
-        by forward kinematics; K = 0 when the pose is unreachable with this q7. ``frame`` is
-        ``Frame.FLANGE``, ``Frame.HAND`` or ``Frame.TCP``; ``target`` is 4x4 in the base frame.
+        Args:
+            target: pose of ``frame`` (``Frame.FLANGE``, ``Frame.HAND`` or ``Frame.TCP``),
+                4x4 float64 in the base frame [m].
+            q7: the free parameter, inside joint 7's limits (else LimitViolationError).
+
+        Returns:
+            Every solution inside the joint limits as (K, 7) [rad], K <= 8, each verified by
+            forward kinematics to 1e-9. K = 0 (an empty (0, 7) array) is the failure result:
+            the pose is unreachable with this q7 inside the joint limits.
         """
         return np.asarray(_robot.ik_analytic(self.model, np.ascontiguousarray(target, dtype=np.float64),
                                              float(q7), int(frame)))
 
-    def ik_batch(
-        self, targets: FloatArray, q_seeds: FloatArray | None = None, frame: Frame = Frame.TCP, *,
-        restarts: int = 16, seed: int = 0, threads: int = 0,
-    ) -> tuple[FloatArray, NDArray[np.bool_], FloatArray]:
-        """IK for N poses (N, 4, 4) on all cores. Returns (q (N, 7), success (N,), errors (N, 2)
-        [position m, orientation rad]). Results do not depend on the thread count."""
+    def ik_analytic_batch(
+        self, targets: FloatArray, q7: FloatArray | float, frame: Frame = Frame.TCP, *, threads: int = 0,
+    ) -> AnalyticIKBatchResult:
+        """:meth:`ik_analytic` for N poses ``targets`` (N, 4, 4) (base frame) on all cores.
+
+        ``q7`` is one angle [rad] for all poses or (N,) per pose, inside joint 7's limits.
+        """
         targets = np.ascontiguousarray(targets, dtype=np.float64)
-        if q_seeds is None:
-            q_seeds = np.tile(0.5 * (self.q_min + self.q_max), (len(targets), 1))
-        return _robot.ik_batch(self.model, targets, np.ascontiguousarray(q_seeds, dtype=np.float64), int(frame),
-                               150, restarts, 1e-6, 1e-6, 1e-3, 0.1, None, seed, threads)
+        q7a = np.ascontiguousarray(np.broadcast_to(np.asarray(q7, dtype=np.float64), targets.shape[:1]))
+        sols, counts = _robot.ik_analytic_batch(self.model, targets, q7a, int(frame), int(threads))
+        return AnalyticIKBatchResult(solutions=np.asarray(sols), counts=np.asarray(counts), q7=q7a)
 
     # ---- dynamics -----------------------------------------------------------------------
     def gravity(self, q: FloatArray) -> FloatArray:
-        """Gravity torques g(q) (7,) [Nm]; ``q`` (N, 7) gives (N, 7)."""
+        """Gravity torques g(q) (7,) [Nm] holding the arm still at ``q`` [rad] (gravity -9.81
+        m/s^2 along base z); ``q`` (N, 7) gives (N, 7)."""
         q = np.asarray(q)
         if q.ndim == 2:
             return _robot.gravity_torques_batch(self.model, q)
         return np.asarray(_robot.gravity_torques(self.model, q))
 
     def mass_matrix(self, q: FloatArray) -> FloatArray:
-        """Joint-space inertia matrix M(q) (7, 7) [kg m^2]."""
-        return np.asarray(_robot.mass_matrix(self.model, np.asarray(q)))
+        """Joint-space inertia matrix M(q) (7, 7) [kg m^2] (CRBA); ``q`` (N, 7) gives (N, 7, 7)."""
+        q = np.asarray(q)
+        if q.ndim == 2:
+            return _robot.mass_matrix_batch(self.model, q)
+        return np.asarray(_robot.mass_matrix(self.model, q))
 
     def coriolis(self, q: FloatArray, dq: FloatArray) -> FloatArray:
         """Coriolis and centrifugal torques C(q, dq) dq (7,) [Nm]."""
         return np.asarray(_robot.coriolis_torques(self.model, np.asarray(q), np.asarray(dq)))
 
     def rnea(self, q: FloatArray, dq: FloatArray, ddq: FloatArray) -> FloatArray:
-        """Inverse dynamics tau = M(q) ddq + C(q, dq) dq + g(q) (7,) [Nm] (no friction)."""
-        return np.asarray(_robot.inverse_dynamics(self.model, np.asarray(q), np.asarray(dq), np.asarray(ddq)))
+        """Inverse dynamics (recursive Newton-Euler): tau = M(q) ddq + C(q, dq) dq + g(q) [Nm].
+
+        ``q`` [rad], ``dq`` [rad/s], ``ddq`` [rad/s^2] (7,) give (7,); (N, 7) each give (N, 7).
+        Gravity is -9.81 m/s^2 along the base z axis; no friction (Franka compensates it).
+        """
+        q = np.asarray(q)
+        if q.ndim == 2:
+            return _robot.inverse_dynamics_batch(self.model, q, np.asarray(dq), np.asarray(ddq))
+        return np.asarray(_robot.inverse_dynamics(self.model, q, np.asarray(dq), np.asarray(ddq)))
 
     def set_link_inertia(self, index: int, mass: float, com: FloatArray, inertia: FloatArray) -> None:
         """Replaces link ``index`` (0 = link1 ... 6 = link7) inertials: ``mass`` [kg], ``com``
