@@ -7,7 +7,9 @@ namespace {
 
 // Rotation and origin of link i's frame in link (i-1)'s frame (modified DH).
 inline void dh_joint(const DHParam& p, double q, Eigen::Matrix3d& R, Eigen::Vector3d& t) {
-  const double ca = std::cos(p.alpha), sa = std::sin(p.alpha), ct = std::cos(q), st = std::sin(q);
+  double ca, sa;
+  dh_twist_trig(p.alpha, ca, sa);
+  const double ct = std::cos(q), st = std::sin(q);
   R << ct, -st, 0.0, st * ca, ct * ca, -sa, st * sa, ct * sa, ca;
   t << p.a, -p.d * sa, p.d * ca;
 }
@@ -58,7 +60,30 @@ void inverse_dynamics(const RobotModel& model, const Vector7& q, const Vector7& 
 }
 
 void gravity_torques(const RobotModel& model, const Vector7& q, Vector7& tau) noexcept {
-  rnea(model, q, Vector7::Zero(), Vector7::Zero(), -model.gravity, tau);
+  // Static case of RNEA in closed form: tau_i = z_i . ((H_i - M_i p_i) x (-g)), with M_i and
+  // H_i the mass and first mass moment (sum of m c, base frame) of links i..7.
+  std::array<Eigen::Matrix3d, kDof> R;
+  std::array<Eigen::Vector3d, kDof> p;
+  Eigen::Matrix3d Rw = Eigen::Matrix3d::Identity();
+  Eigen::Vector3d pw = Eigen::Vector3d::Zero();
+  for (int i = 0; i < kDof; ++i) {
+    Eigen::Matrix3d Ri;
+    Eigen::Vector3d ti;
+    dh_joint(model.dh[i], q[i], Ri, ti);
+    pw += Rw * ti;
+    Rw = Rw * Ri;
+    R[i] = Rw;
+    p[i] = pw;
+  }
+  double mass = 0.0;
+  Eigen::Vector3d h = Eigen::Vector3d::Zero();
+  const Eigen::Vector3d up = -model.gravity;
+  for (int i = kDof - 1; i >= 0; --i) {
+    const LinkInertia& L = model.links[i];
+    mass += L.mass;
+    h += L.mass * (p[i] + R[i] * L.com);
+    tau[i] = R[i].col(2).dot((h - mass * p[i]).cross(up));
+  }
 }
 
 void coriolis_torques(const RobotModel& model, const Vector7& q, const Vector7& dq, Vector7& tau) noexcept {
@@ -66,39 +91,42 @@ void coriolis_torques(const RobotModel& model, const Vector7& q, const Vector7& 
 }
 
 void mass_matrix(const RobotModel& model, const Vector7& q, MassMatrix& M) noexcept {
-  // Composite-rigid-body algorithm with 6x6 spatial quantities [angular; linear] in link frames.
-  using Mat6 = Eigen::Matrix<double, 6, 6>;
-  using Vec6 = Eigen::Matrix<double, 6, 1>;
-  auto skew = [](const Eigen::Vector3d& v) {
-    Eigen::Matrix3d S;
-    S << 0, -v.z(), v.y(), v.z(), 0, -v.x(), -v.y(), v.x(), 0;
-    return S;
-  };
-  std::array<Mat6, kDof> X;   // motion transform: frame i-1 coordinates -> frame i coordinates
-  std::array<Mat6, kDof> Ic;  // composite spatial inertia of links i..7 in frame i
-  Eigen::Matrix3d R;
-  Eigen::Vector3d t;
-  for (int i = 0; i < kDof; ++i) {
-    dh_joint(model.dh[i], q[i], R, t);
-    const Eigen::Matrix3d Rt = R.transpose();
-    X[i].setZero();
-    X[i].topLeftCorner<3, 3>() = Rt;
-    X[i].bottomRightCorner<3, 3>() = Rt;
-    X[i].bottomLeftCorner<3, 3>() = -Rt * skew(t);
+  // Composite-rigid-body algorithm. A composite body is (mass m, first moment h = m c, inertia
+  // I about the frame origin), all in link frame i; moving it into the parent frame by (R, t):
+  //   h' = R h + m t,  I' = R I R^T + (2 t.(R h) + m |t|^2) 1 - (t (R h)^T + (R h) t^T + m t t^T).
+  std::array<Eigen::Matrix3d, kDof> R;  // frame i in frame i-1
+  std::array<Eigen::Vector3d, kDof> t;
+  std::array<Eigen::Matrix3d, kDof> I;  // composite inertia of links i..7 about origin i, frame i
+  std::array<Eigen::Vector3d, kDof> h;
+  std::array<double, kDof> m;
+  for (int i = 0; i < kDof; ++i) dh_joint(model.dh[i], q[i], R[i], t[i]);
+  for (int i = kDof - 1; i >= 0; --i) {
     const LinkInertia& L = model.links[i];
-    const Eigen::Matrix3d cx = skew(L.com);
-    Ic[i].topLeftCorner<3, 3>() = L.inertia + L.mass * cx * cx.transpose();
-    Ic[i].topRightCorner<3, 3>() = L.mass * cx;
-    Ic[i].bottomLeftCorner<3, 3>() = L.mass * cx.transpose();
-    Ic[i].bottomRightCorner<3, 3>() = L.mass * Eigen::Matrix3d::Identity();
+    m[i] = L.mass;
+    h[i] = L.mass * L.com;
+    I[i] = L.inertia;
+    I[i].diagonal().array() += L.mass * L.com.squaredNorm();
+    I[i].noalias() -= L.mass * L.com * L.com.transpose();
+    if (i + 1 < kDof) {
+      const int c = i + 1;
+      const Eigen::Vector3d rh = R[c] * h[c];
+      const Eigen::Vector3d& tc = t[c];
+      I[i].noalias() += R[c] * I[c] * R[c].transpose();
+      I[i].diagonal().array() += 2.0 * tc.dot(rh) + m[c] * tc.squaredNorm();
+      I[i].noalias() -= tc * rh.transpose() + rh * tc.transpose() + m[c] * tc * tc.transpose();
+      h[i] += rh + m[c] * tc;
+      m[i] += m[c];
+    }
   }
-  for (int i = kDof - 1; i > 0; --i) Ic[i - 1] += X[i].transpose() * Ic[i] * X[i];
   for (int i = 0; i < kDof; ++i) {
-    Vec6 F = Ic[i].col(2);  // Ic * S with S = angular z
-    M(i, i) = F[2];
+    // momentum of composite i for a unit rotation about z_i: n = I z, f = z x h
+    Eigen::Vector3d n = I[i].col(2);
+    Eigen::Vector3d f(-h[i].y(), h[i].x(), 0.0);
+    M(i, i) = n.z();
     for (int j = i; j > 0; --j) {
-      F = X[j].transpose() * F;  // force from frame j to frame j-1
-      M(j - 1, i) = M(i, j - 1) = F[2];
+      f = R[j] * f;
+      n = R[j] * n + t[j].cross(f);
+      M(j - 1, i) = M(i, j - 1) = n.z();
     }
   }
 }

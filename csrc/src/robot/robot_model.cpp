@@ -110,29 +110,43 @@ RobotModel RobotModel::fr3(double finger_extension) {
 
 void forward_kinematics(const RobotModel& model, const Vector7& q, Workspace& ws) noexcept {
   ws.q = q;
-  Transform T = Transform::Identity();
+  // R_i = R_{i-1} RotX(alpha) RotZ(q), p_i = p_{i-1} + R_{i-1} (a, -d sin(alpha), d cos(alpha)):
+  // the 4x4 product written on 3x3 blocks.
+  Eigen::Matrix3d R = Eigen::Matrix3d::Identity();
+  Eigen::Vector3d p = Eigen::Vector3d::Zero();
   for (int i = 0; i < kDof; ++i) {
-    const DHParam& p = model.dh[i];
-    const double ca = std::cos(p.alpha), sa = std::sin(p.alpha);
+    const DHParam& dh = model.dh[i];
+    double ca, sa;
+    dh_twist_trig(dh.alpha, ca, sa);
     const double ct = std::cos(q[i]), st = std::sin(q[i]);
-    // RotX(alpha) * TransX(a) * RotZ(theta) * TransZ(d), written out.
-    Eigen::Matrix4d A;
-    A << ct, -st, 0.0, p.a,
-         st * ca, ct * ca, -sa, -p.d * sa,
-         st * sa, ct * sa, ca, p.d * ca,
-         0.0, 0.0, 0.0, 1.0;
-    T.matrix() = T.matrix() * A;
-    ws.frames[i] = T;
+    p += dh.a * R.col(0) + (-dh.d * sa) * R.col(1) + (dh.d * ca) * R.col(2);
+    // columns of RotX(alpha) RotZ(q): x = (ct, st ca, st sa), y = (-st, ct ca, ct sa), z = (0, -sa, ca)
+    const Eigen::Vector3d y_ax = R.col(1) * ca + R.col(2) * sa;  // R RotX(alpha) e_y
+    const Eigen::Vector3d z_ax = R.col(2) * ca - R.col(1) * sa;  // R RotX(alpha) e_z
+    const Eigen::Vector3d x_ax = R.col(0);
+    R.col(0) = ct * x_ax + st * y_ax;
+    R.col(1) = ct * y_ax - st * x_ax;
+    R.col(2) = z_ax;
+    Transform& T = ws.frames[i];
+    T.linear() = R;
+    T.translation() = p;
+    T.makeAffine();
   }
-  Transform flange = ws.frames[Link7];
-  flange.translation() += flange.linear().col(2) * model.flange_offset;
-  ws.frames[Flange] = flange;
-  Transform hand = flange;
-  hand.linear() = flange.linear() * Eigen::AngleAxisd(model.hand_yaw, Eigen::Vector3d::UnitZ()).toRotationMatrix();
-  ws.frames[Hand] = hand;
-  Transform tcp = hand;
-  tcp.translation() += hand.linear().col(2) * model.tcp_offset;
-  ws.frames[Tcp] = tcp;
+  Transform& flange = ws.frames[Flange];
+  flange.linear() = R;
+  flange.translation() = p + model.flange_offset * R.col(2);
+  flange.makeAffine();
+  const double cy = std::cos(model.hand_yaw), sy = std::sin(model.hand_yaw);
+  Transform& hand = ws.frames[Hand];
+  hand.linear().col(0) = cy * R.col(0) + sy * R.col(1);
+  hand.linear().col(1) = cy * R.col(1) - sy * R.col(0);
+  hand.linear().col(2) = R.col(2);
+  hand.translation() = flange.translation();
+  hand.makeAffine();
+  Transform& tcp = ws.frames[Tcp];
+  tcp.linear() = hand.linear();
+  tcp.translation() = hand.translation() + model.tcp_offset * R.col(2);
+  tcp.makeAffine();
 }
 
 void frame_jacobian(const RobotModel& /*model*/, const Workspace& ws, Frame frame, Jacobian& J) noexcept {

@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 #include <Eigen/Geometry>
 #include <array>
+#include <cmath>
 #include <string>
 
 #include "graspvla/core/status.hpp"
@@ -77,6 +78,21 @@ void frame_jacobian(const RobotModel& model, const Workspace& ws, Frame frame, J
 
 /// True when every q_i lies in [q_min_i, q_max_i] (no tolerance) and is finite.
 bool within_limits(const RobotModel& model, const Vector7& q) noexcept;
+
+/// cos/sin of a DH twist angle: exact for the 0 and +-pi/2 twists of the Franka table (no libm
+/// call on the hot path), std::cos/std::sin otherwise.
+inline void dh_twist_trig(double alpha, double& c, double& s) noexcept {
+  constexpr double kHalfPi = 1.5707963267948966;
+  if (alpha == 0.0) {
+    c = 1.0, s = 0.0;
+  } else if (alpha == kHalfPi) {
+    c = 0.0, s = 1.0;
+  } else if (alpha == -kHalfPi) {
+    c = 0.0, s = -1.0;
+  } else {
+    c = std::cos(alpha), s = std::sin(alpha);
+  }
+}
 
 /// Parent joint index (0-based) of a frame: Link1 -> 0 ... Link7/Flange/Hand/Tcp -> 6.
 inline int frame_parent_joint(Frame f) noexcept { return f < Link7 ? static_cast<int>(f) : kDof - 1; }
