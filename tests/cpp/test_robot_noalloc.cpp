@@ -29,31 +29,83 @@ int main() {
     }
     CHECK(guard.allocations() == 0);
   }
-  {
-    // dynamics and IK (including restarts) on the hot path
+  // Each hot call in its own guard, on both models, so a failure names the culprit.
+  for (const RobotModel& mdl : {RobotModel::panda(), RobotModel::fr3(0.02)}) {
     Vector7 tau;
     MassMatrix M;
-    IkOptions opt;
-    opt.restarts = 2;
-    IkResult res;
-    forward_kinematics(model, q, ws);
-    const Transform target = ws.frames[Tcp];
-    alloc_guard::Scope guard;
-    for (int k = 0; k < 100; ++k) {
-      inverse_dynamics(model, q, q, q, tau);
-      gravity_torques(model, q, tau);
-      mass_matrix(model, q, M);
-      sink += tau[0] + M(0, 0);
+    Vector7 dq = Vector7::Constant(0.3), ddq = Vector7::Constant(-1.0);
+    {
+      alloc_guard::Scope guard;
+      for (int k = 0; k < 100; ++k) {
+        q[1] = -0.3 + 0.001 * k;
+        inverse_dynamics(mdl, q, dq, ddq, tau);
+        sink += tau[0];
+      }
+      CHECK(guard.allocations() == 0);  // RNEA
     }
-    Vector7 seed = q;
-    seed[3] += 0.3;
+    {
+      alloc_guard::Scope guard;
+      for (int k = 0; k < 100; ++k) {
+        gravity_torques(mdl, q, tau);
+        sink += tau[1];
+        coriolis_torques(mdl, q, dq, tau);
+        sink += tau[2];
+      }
+      CHECK(guard.allocations() == 0);  // gravity, Coriolis
+    }
+    {
+      alloc_guard::Scope guard;
+      for (int k = 0; k < 100; ++k) {
+        mass_matrix(mdl, q, M);
+        sink += M(0, 0);
+      }
+      CHECK(guard.allocations() == 0);  // CRBA
+    }
+    forward_kinematics(mdl, q, ws);
+    const Transform target = ws.frames[Tcp];
+    {
+      // closed-form IK, several q7 values (including ones with no solution)
+      AnalyticSolutions sols;
+      int found = 0;
+      alloc_guard::Scope guard;
+      for (int k = -5; k <= 5; ++k) found += ik_analytic(mdl, target, q[6] + 0.3 * k, Tcp, sols);
+      CHECK(guard.allocations() == 0);
+      CHECK(found >= 1);
+      sink += found;
+    }
+    {
+      // DLS IK: a converging solve from a perturbed seed ...
+      IkOptions opt;
+      opt.restarts = 2;
+      IkResult res;
+      Vector7 seed = q;
+      seed[3] += 0.3;
+      alloc_guard::Scope guard;
+      ik_dls(mdl, target, seed, opt, ws, res);
+      CHECK(guard.allocations() == 0);
+      CHECK(res.success());
+      sink += res.q[0];
+    }
+    {
+      // ... and an unreachable pose that spends the whole budget (every iteration, every restart)
+      IkOptions opt;
+      opt.restarts = 3;
+      opt.max_iterations = 50;
+      IkResult res;
+      Transform far = target;
+      far.translation() << 2.0, 0.0, 0.5;
+      alloc_guard::Scope guard;
+      ik_dls(mdl, far, q, opt, ws, res);
+      CHECK(guard.allocations() == 0);
+      CHECK(!res.success() && res.iterations == 4 * 50 && res.attempts == 4);
+      sink += res.position_error;
+    }
+  }
+  {
     SphereSet spheres;
+    alloc_guard::Scope guard;
     collision_spheres(model, ws, 0.04, spheres);
     sink += self_collision_distance(spheres) + (in_self_collision(spheres) ? 1.0 : 0.0);
-    AnalyticSolutions sols;
-    CHECK(ik_analytic(model, target, q[6], Tcp, sols) >= 1);
-    ik_dls(model, target, seed, opt, ws, res);
-    CHECK(res.success());
     CHECK(guard.allocations() == 0);
   }
   std::printf("robot no-alloc ok (%g)\n", sink);
