@@ -8,21 +8,41 @@ namespace {
 
 bool finite(double x) { return std::isfinite(x); }
 
-// Time the family can realise for every DoF at once: the smallest T >= T0 at which every DoF
-// has a profile of exactly T. Profiles of the DoF are written into `profiles`.
+template <class In>
+DofLimits limits_of(const In& in, std::size_t i) {
+  return {in.max_velocity[i], in.max_acceleration[i], in.max_jerk[i]};
+}
+
+template <class In>
+Status fixed(const In& in, std::size_t i, double T, Profile& out, const Profile& min_time) noexcept {
+  return fixed_time_profile(in.current_position[i], in.current_velocity[i], in.current_acceleration[i],
+                            in.target_position[i], in.target_velocity[i], in.target_acceleration[i],
+                            limits_of(in, i), T, out, &min_time);
+}
+
+template <class In>
+Status min_time(const In& in, std::size_t i, Profile& out) noexcept {
+  return min_time_profile(in.current_position[i], in.current_velocity[i], in.current_acceleration[i],
+                          in.target_position[i], in.target_velocity[i], in.target_acceleration[i],
+                          limits_of(in, i), out);
+}
+
+// Time synchronisation: `profiles` hold each DoF's minimum-time profile; rewrite them all to
+// the smallest common duration T >= T0 that every DoF can realise.
 template <class Profiles, class In>
 Status synchronise(const In& in, double T0, Profiles& profiles, double& T_out) noexcept {
   const std::size_t n = in.dof();
   double T = T0;
-  for (int round = 0; round < 64; ++round) {
+  for (int round = 0; round < 16; ++round) {
     std::size_t failed = n;
+    Profile m;
     for (std::size_t i = 0; i < n; ++i) {
-      const DofLimits L{in.max_velocity[i], in.max_acceleration[i], in.max_jerk[i]};
-      if (std::abs(profiles[i].duration - T) <= 1e-12) continue;
-      const Status s = fixed_time_profile(in.current_position[i], in.current_velocity[i], in.current_acceleration[i],
-                                          in.target_position[i], in.target_velocity[i], in.target_acceleration[i], L,
-                                          T, profiles[i]);
-      if (s != Status::Ok) {
+      if (round > 0) {  // profiles were overwritten by an unsuccessful round
+        if (min_time(in, i, profiles[i]) != Status::Ok) return Status::Infeasible;
+      }
+      if (profiles[i].duration >= T - 1e-12 && profiles[i].duration <= T + 1e-12) continue;
+      m = profiles[i];
+      if (fixed(in, i, T, profiles[i], m) != Status::Ok) {
         failed = i;
         break;
       }
@@ -31,16 +51,10 @@ Status synchronise(const In& in, double T0, Profiles& profiles, double& T_out) n
       T_out = T;
       return Status::Ok;
     }
-    // T falls into a duration gap of DoF `failed`: step past it (grow geometrically, then
-    // bisect back to the gap's end so the result stays close to optimal).
-    const std::size_t i = failed;
-    const DofLimits L{in.max_velocity[i], in.max_acceleration[i], in.max_jerk[i]};
+    // T falls into a duration gap of DoF `failed` (m holds its minimum-time profile): step past
+    // the gap (grow geometrically, then bisect back to its end so T stays close to optimal).
     Profile probe;
-    auto ok = [&](double t) {
-      return fixed_time_profile(in.current_position[i], in.current_velocity[i], in.current_acceleration[i],
-                                in.target_position[i], in.target_velocity[i], in.target_acceleration[i], L, t,
-                                probe) == Status::Ok;
-    };
+    auto ok = [&](double t) { return fixed(in, failed, t, probe, m) == Status::Ok; };
     double lo = T, step = std::max(1e-6, 1e-3 * T), hi = T + step;
     int k = 0;
     while (!ok(hi) && k < 60) {
@@ -50,12 +64,11 @@ Status synchronise(const In& in, double T0, Profiles& profiles, double& T_out) n
       ++k;
     }
     if (k == 60) return Status::Infeasible;
-    for (int b = 0; b < 50 && hi - lo > 1e-12 * std::max(1.0, hi); ++b) {
+    for (int b = 0; b < 60 && hi - lo > 1e-12 * std::max(1.0, hi); ++b) {
       const double mid = 0.5 * (lo + hi);
       (ok(mid) ? hi : lo) = mid;
     }
     T = hi;
-    for (std::size_t d = 0; d < n; ++d) profiles[d].duration = -1.0;  // force recomputation
   }
   return Status::Infeasible;
 }
@@ -104,10 +117,7 @@ Status calculate(const InputT<N>& in, TrajectoryT<N>& out) noexcept {
   const std::size_t n = in.dof();
   double T = in.min_duration;
   for (std::size_t i = 0; i < n; ++i) {
-    const DofLimits L{in.max_velocity[i], in.max_acceleration[i], in.max_jerk[i]};
-    const Status s = min_time_profile(in.current_position[i], in.current_velocity[i], in.current_acceleration[i],
-                                      in.target_position[i], in.target_velocity[i], in.target_acceleration[i], L,
-                                      out.profiles[i]);
+    const Status s = min_time(in, i, out.profiles[i]);
     if (s != Status::Ok) return s;
     T = std::max(T, out.profiles[i].duration);
   }

@@ -10,9 +10,20 @@ from graspvla.trajectory.api import (
     Limits,
     OnlineGenerator,
     OnlineStep,
+    Trajectory,
+    WaypointTrajectory,
     plan_motion,
     sample_uniform,
     smooth_path,
 )
 
-__all__ = ["Limits", "OnlineGenerator", "OnlineStep", "plan_motion", "sample_uniform", "smooth_path"]
+__all__ = [
+    "Limits",
+    "OnlineGenerator",
+    "OnlineStep",
+    "Trajectory",
+    "WaypointTrajectory",
+    "plan_motion",
+    "sample_uniform",
+    "smooth_path",
+]

@@ -1,22 +1,38 @@
-"""Typed wrappers over ``graspvla._core.trajectory``."""
+"""Typed wrappers over ``graspvla._core.trajectory``.
+
+Joint space throughout: positions in rad, velocities rad/s, accelerations rad/s^2, jerks
+rad/s^3, times in seconds (any consistent units work for non-Franka DoF).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from graspvla._core import trajectory as _traj
-from graspvla.errors import InvalidInputError, LimitViolationError
+from graspvla.errors import InvalidInputError
 
 F = NDArray[np.float64]
+Trajectory = _traj.Trajectory
+WaypointTrajectory = _traj.WaypointTrajectory
 
-__all__ = ["Limits", "OnlineGenerator", "OnlineStep", "plan_motion", "sample_uniform", "smooth_path"]
+__all__ = [
+    "Limits",
+    "OnlineGenerator",
+    "OnlineStep",
+    "Trajectory",
+    "WaypointTrajectory",
+    "plan_motion",
+    "sample_uniform",
+    "smooth_path",
+]
 
 
 def _vec(x: ArrayLike, n: int, name: str) -> F:
+    """A float64 C-contiguous (n,) copy of x (scalars broadcast); NaN is left for the kernel
+    to report with the argument's name."""
     a = np.asarray(x, dtype=np.float64)
     if a.ndim == 0:
         a = np.full(n, float(a))
@@ -27,23 +43,37 @@ def _vec(x: ArrayLike, n: int, name: str) -> F:
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-DoF velocity, acceleration and jerk limits (all > 0)."""
+    """Per-DoF limits: ``velocity``, ``acceleration``, ``jerk`` (each > 0, symmetric) and
+    optional position bounds that targets must respect (``None``: unbounded)."""
 
     velocity: F
     acceleration: F
     jerk: F
+    min_position: F | None = field(default=None)
+    max_position: F | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        n = np.asarray(self.velocity).shape
+        for name in ("velocity", "acceleration", "jerk", "min_position", "max_position"):
+            val = getattr(self, name)
+            if val is None:
+                continue
+            arr = np.ascontiguousarray(val, dtype=np.float64)
+            if arr.ndim != 1 or arr.shape != n:
+                raise InvalidInputError(f"{name}: expected shape {n} like velocity, got {arr.shape}")
+            object.__setattr__(self, name, arr)
 
     @staticmethod
     def franka(robot: str = "fr3", scale: float = 1.0) -> Limits:
-        """The published Franka joint limits times a safety ``scale`` in (0, 1]: velocity by
-        ``scale``, acceleration by ``scale**2``, jerk by ``scale**3`` (a uniformly slower
-        version of the same motion)."""
+        """The published Franka joint limits (from ``graspvla.robot``) with a safety ``scale``
+        in (0, 1] applied to velocity, acceleration and jerk alike (like franky's relative
+        dynamics factor); targets are bounded by the joint position limits."""
         from graspvla.robot import Robot
 
         if not 0.0 < scale <= 1.0:
-            raise InvalidInputError(f"scale: expected (0, 1], got {scale}")
+            raise InvalidInputError(f"scale: expected a value in (0, 1], got {scale}")
         r = Robot(robot)  # type: ignore[arg-type]
-        return Limits(r.dq_max * scale, r.ddq_max * scale**2, r.dddq_max * scale**3)
+        return Limits(r.dq_max * scale, r.ddq_max * scale, r.dddq_max * scale, r.q_min.copy(), r.q_max.copy())
 
     @property
     def dof(self) -> int:
@@ -57,30 +87,44 @@ def plan_motion(
     start_velocity: ArrayLike = 0.0,
     start_acceleration: ArrayLike = 0.0,
     target_velocity: ArrayLike = 0.0,
+    target_acceleration: ArrayLike = 0.0,
     min_duration: float = 0.0,
-) -> Any:
-    """Time-optimal, jerk-limited, time-synchronised motion from the current state to a
-    target position and velocity (target acceleration zero). All DoF finish together.
+    synchronize: bool = True,
+) -> Trajectory:
+    """Time-optimal (within our profile family), jerk-limited motion from the current state to
+    a target position, velocity and acceleration. With ``synchronize`` all DoF finish together.
 
-    Returns a ``Trajectory`` with ``duration`` [s], ``at(t)`` and ``sample(times)``.
-    Raises :class:`InvalidInputError` for NaN or non-positive limits and
-    :class:`LimitViolationError` for a target velocity above the limit.
+    Returns a :class:`Trajectory` with ``duration`` [s], ``at(t)``, ``sample(times)`` and
+    ``sample_uniform(t0, dt, count, out_...)``.
+    Raises :class:`~graspvla.errors.InvalidInputError` for NaN, non-positive limits or
+    mismatched shapes and :class:`~graspvla.errors.LimitViolationError` for a target outside
+    the position bounds or a target velocity/acceleration above its limit.
     """
-    start = np.asarray(start, dtype=np.float64)
-    n = start.shape[0] if start.ndim == 1 else -1
     limits = limits or Limits.franka()
-    if n != limits.dof:
-        raise InvalidInputError(f"start: expected {limits.dof} DoF to match the limits, got shape {start.shape}")
+    n = limits.dof
+    start_a = np.asarray(start, dtype=np.float64)
+    if start_a.shape != (n,):
+        raise InvalidInputError(f"start: expected shape ({n},) to match the limits, got {start_a.shape}")
     return _traj.calculate(
-        np.ascontiguousarray(start), _vec(start_velocity, n, "start_velocity"),
-        _vec(start_acceleration, n, "start_acceleration"), _vec(target, n, "target"),
-        _vec(target_velocity, n, "target_velocity"), limits.velocity, limits.acceleration, limits.jerk,
-        float(min_duration))
+        np.ascontiguousarray(start_a),
+        _vec(start_velocity, n, "start_velocity"),
+        _vec(start_acceleration, n, "start_acceleration"),
+        _vec(target, n, "target"),
+        _vec(target_velocity, n, "target_velocity"),
+        _vec(target_acceleration, n, "target_acceleration"),
+        limits.velocity,
+        limits.acceleration,
+        limits.jerk,
+        float(min_duration),
+        bool(synchronize),
+        limits.min_position,
+        limits.max_position,
+    )
 
 
 @dataclass
 class OnlineStep:
-    """State commanded for the next control cycle."""
+    """The state commanded for the next control cycle (rad, rad/s, rad/s^2)."""
 
     position: F
     velocity: F
@@ -93,59 +137,78 @@ class OnlineStep:
 class OnlineGenerator:
     """Online, jerk-limited re-targeting at a fixed control period ``dt`` [s] (1 kHz by
     default): call :meth:`step` once per cycle; change the target at any time and the motion
-    blends into it without a jump in position, velocity or acceleration."""
+    blends into it without a jump in position, velocity or acceleration. (The allocation-free
+    C++ ``graspvla::trajectory::OTG`` is what real-time loops use; this is its Python face.)"""
 
     def __init__(self, limits: Limits | None = None, dt: float = 0.001) -> None:
         self.limits = limits or Limits.franka()
-        self._otg = _traj.OTG(dt)
         n = self.limits.dof
+        self._otg = _traj.OTG(n, dt)
         self.position = np.zeros(n)
         self.velocity = np.zeros(n)
         self.acceleration = np.zeros(n)
         self.target = np.zeros(n)
         self.target_velocity = np.zeros(n)
+        self.target_acceleration = np.zeros(n)
+
+    @property
+    def dt(self) -> float:
+        return float(self._otg.dt)
 
     def reset(self, position: ArrayLike, velocity: ArrayLike = 0.0, acceleration: ArrayLike = 0.0) -> None:
+        """Sets the current state (and holds it as the target until :meth:`set_target`)."""
         n = self.limits.dof
         self.position = _vec(position, n, "position")
         self.velocity = _vec(velocity, n, "velocity")
         self.acceleration = _vec(acceleration, n, "acceleration")
         self.target = self.position.copy()
+        self.target_velocity = np.zeros(n)
+        self.target_acceleration = np.zeros(n)
         self._otg.reset()
 
-    def set_target(self, position: ArrayLike, velocity: ArrayLike = 0.0) -> None:
+    def set_target(self, position: ArrayLike, velocity: ArrayLike = 0.0, acceleration: ArrayLike = 0.0) -> None:
         n = self.limits.dof
         self.target = _vec(position, n, "target")
         self.target_velocity = _vec(velocity, n, "target_velocity")
+        self.target_acceleration = _vec(acceleration, n, "target_acceleration")
+        lo, hi = self.limits.min_position, self.limits.max_position
+        if lo is not None and hi is not None and (np.any(self.target < lo) or np.any(self.target > hi)):
+            from graspvla.errors import LimitViolationError
+
+            raise LimitViolationError("target: outside the position limits")
 
     def step(self) -> OnlineStep:
+        """Advances one cycle from the stored state and returns the new commanded state."""
         status, p, v, a, replanned, duration = self._otg.update(
             self.position, self.velocity, self.acceleration, self.target, self.target_velocity,
-            self.limits.velocity, self.limits.acceleration, self.limits.jerk)
-        if status < 0:
-            raise LimitViolationError(f"online trajectory update failed with status {status}")
+            self.target_acceleration, self.limits.velocity, self.limits.acceleration, self.limits.jerk)
         self.position, self.velocity, self.acceleration = np.asarray(p), np.asarray(v), np.asarray(a)
         return OnlineStep(self.position, self.velocity, self.acceleration, status == 2, bool(replanned), duration)
 
 
-def smooth_path(waypoints: ArrayLike, limits: Limits | None = None, iterations: int = 40) -> Any:
-    """A C2 trajectory through every waypoint (M, N) that starts and ends at rest and does not
-    stop at intermediate waypoints (unless every joint reverses there, a cusp that any exact
-    pass must stop at). Velocity, acceleration and jerk limits hold everywhere.
+def smooth_path(waypoints: ArrayLike, limits: Limits | None = None, iterations: int = 40) -> WaypointTrajectory:
+    """A C2 trajectory through every waypoint (M, N) (tolerance 0: each waypoint is passed
+    exactly, at ``knot_times``) that starts and ends at rest and does not stop at intermediate
+    waypoints (unless a joint reverses there). Velocity, acceleration and jerk limits hold.
 
-    Returns a ``WaypointTrajectory`` with ``duration``, ``knot_times`` (when each waypoint is
-    passed), ``at(t)`` and ``sample(times)``.
+    Returns a :class:`WaypointTrajectory` with ``duration``, ``knot_times``, ``at(t)`` and
+    ``sample(times)``.
     """
     limits = limits or Limits.franka()
-    W = np.ascontiguousarray(waypoints, dtype=np.float64)
-    return _traj.waypoint_trajectory(W, limits.velocity, limits.acceleration, limits.jerk, iterations)
+    W = np.asarray(waypoints, dtype=np.float64)
+    if W.ndim != 2 or W.shape[1] != limits.dof:
+        raise InvalidInputError(f"waypoints: expected shape (M, {limits.dof}), got {W.shape}")
+    return _traj.waypoint_trajectory(np.ascontiguousarray(W), limits.velocity, limits.acceleration, limits.jerk,
+                                     iterations)
 
 
-def sample_uniform(trajectory: Any, dt: float = 0.001) -> tuple[F, F, F, F]:
+def sample_uniform(trajectory: Trajectory | WaypointTrajectory, dt: float = 0.001) -> tuple[F, F, F, F]:
     """Samples a trajectory every ``dt`` seconds including its end: (t, q, dq, ddq)."""
     if not dt > 0:
         raise InvalidInputError(f"dt: must be > 0, got {dt}")
     n = int(np.floor(trajectory.duration / dt + 1e-9))
-    t = np.append(np.arange(n + 1) * dt, trajectory.duration) if n * dt < trajectory.duration else np.arange(n + 1) * dt
+    t = np.arange(n + 1) * dt
+    if t[-1] < trajectory.duration:
+        t = np.append(t, trajectory.duration)
     q, dq, ddq = trajectory.sample(np.ascontiguousarray(t))
     return t, q, dq, ddq

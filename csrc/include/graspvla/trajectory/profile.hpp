@@ -37,8 +37,9 @@ Status min_time_profile(double p0, double v0, double a0, double pf, double vf, d
                         Profile& out) noexcept;
 
 /// A profile of exactly `duration` (s). Status::Infeasible if `duration` is below the minimum or
-/// inside a duration interval the profile family cannot realise.
+/// inside a duration interval the profile family cannot realise. `min_time` (optional) is this
+/// problem's min_time_profile() result, which saves recomputing it.
 Status fixed_time_profile(double p0, double v0, double a0, double pf, double vf, double af, const DofLimits& lim,
-                          double duration, Profile& out) noexcept;
+                          double duration, Profile& out, const Profile* min_time = nullptr) noexcept;
 
 }  // namespace graspvla::trajectory
