@@ -1,19 +1,27 @@
 """Kinematics and dynamics: graspvla vs pinocchio on the same inputs, in one run.
 
 Prints one table: per operation, our time, pinocchio's time (both called from Python, as a
-user would), and the ratio pinocchio/ours (> 1 means we are faster). Batched rows use N
-configurations: ours is one call over all cores, pinocchio a Python loop (it has no batch API).
+user would) and the ratio pinocchio/ours (> 1 means we are faster).
 
-    python benchmarks/bench_kinematics.py [--quick]
+* Single-call rows: microseconds per call, best of several rounds.
+* Batched rows (N configurations / poses): milliseconds for the whole batch. Ours is one call
+  over all cores with the GIL released; pinocchio has no batch API, so its row is the Python
+  loop a user would write (same inputs).
+* IK rows: DLS IK is ours (C++, seeded restarts) against a textbook pinocchio DLS loop
+  (log6 error, frame Jacobian, damped solve, clamp to limits) from the same mid-range seed.
+  The pinocchio loop is slow, so in batch mode it runs on the first ``--pin-ik`` poses of the
+  same set and its time is scaled to N (marked ``*``). Pinocchio has no closed-form Franka IK.
+
+    python benchmarks/bench_kinematics.py [--quick] [--robot panda|fr3]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sysconfig
+import importlib.metadata
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -23,7 +31,7 @@ from graspvla.robot import Frame, Robot
 
 
 def best_of(fn: Callable[[], object], repeat: int, number: int) -> float:
-    """Best mean seconds per call over `repeat` rounds of `number` calls."""
+    """Best mean seconds per call over ``repeat`` rounds of ``number`` calls."""
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -33,100 +41,152 @@ def best_of(fn: Callable[[], object], repeat: int, number: int) -> float:
     return best
 
 
+def panda_urdf() -> Path:
+    dist = importlib.metadata.distribution("example-robot-data")
+    for f in dist.files or []:
+        if str(f).replace("\\", "/").endswith("panda_description/urdf/panda.urdf"):
+            return Path(str(dist.locate_file(f)))
+    raise FileNotFoundError("example-robot-data ships no panda.urdf")
+
+
+def fr3_urdf() -> Path:
+    import franky_sim
+
+    return Path(franky_sim.__file__).parent / "assets" / "fr3_clean.urdf"
+
+
+def pin_model(pin, name: str):  # type: ignore[no-untyped-def]
+    """The arm as a 7-DoF pinocchio model plus the id of its TCP frame."""
+    if name == "panda":
+        full = pin.buildModelFromUrdf(str(panda_urdf()))
+        fingers = [full.getJointId("panda_finger_joint1"), full.getJointId("panda_finger_joint2")]
+        model = pin.buildReducedModel(full, fingers, np.zeros(full.nq))
+        return model, model.getFrameId("panda_hand_tcp")
+    model = pin.buildModelFromUrdf(str(fr3_urdf()))
+    fl = model.frames[model.getFrameId("link8")]
+    tcp = fl.placement * pin.SE3(pin.utils.rpyToMatrix(0, 0, -np.pi / 4), np.array([0, 0, 0.1034]))
+    fid = model.addFrame(pin.Frame("tcp", fl.parentJoint, model.getFrameId("link8"), tcp, pin.FrameType.OP_FRAME))
+    return model, fid
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="fewer repetitions, N=1000")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="N=1000 and fewer repetitions (smoke run)")
+    ap.add_argument("--robot", choices=["panda", "fr3"], default="panda")
+    ap.add_argument("--pin-ik", type=int, default=None, help="poses for the pinocchio IK loop (default 500, quick 50)")
     args = ap.parse_args()
     import pinocchio as pin
 
     n = 1000 if args.quick else 10_000
-    number = 200 if args.quick else 2000
-    repeat = 3 if args.quick else 5
+    number = 300 if args.quick else 3000
+    repeat = 3 if args.quick else 7
+    brepeat = 2 if args.quick else 3
+    n_pin_ik = args.pin_ik or (50 if args.quick else 500)
 
-    urdf = os.path.join(sysconfig.get_paths()["purelib"],
-                        "cmeel.prefix/share/example-robot-data/robots/panda_description/urdf/panda.urdf")
-    full = pin.buildModelFromUrdf(urdf)
-    pm = pin.buildReducedModel(full, [full.getJointId("panda_finger_joint1"), full.getJointId("panda_finger_joint2")],
-                               np.zeros(full.nq))
+    pm, fid = pin_model(pin, args.robot)
     pd = pm.createData()
-    fid = pm.getFrameId("panda_hand_tcp")
-    robot = Robot("panda")
+    robot = Robot(args.robot)
     rng = np.random.default_rng(0)
     qs = robot.random_configurations(n, rng)
-    q = qs[0]
+    dqs, ddqs = rng.uniform(-1, 1, qs.shape), rng.uniform(-5, 5, qs.shape)
+    q, dq, ddq = qs[0], dqs[0], ddqs[0]
     targets = robot.fk(qs, Frame.TCP)
-    rows: list[tuple[str, float, float]] = []
+    tcp = Frame.TCP
+    rows: list[tuple[str, float, float | None, str]] = []  # name, ours [s], pinocchio [s], unit
 
-    def pin_fk() -> None:
-        pin.framesForwardKinematics(pm, pd, q)
+    def single(name: str, ours: Callable[[], object], peer: Callable[[], object] | None) -> None:
+        rows.append((name, best_of(ours, repeat, number), None if peer is None else best_of(peer, repeat, number), "us"))
 
-    def pin_fk_jac() -> None:
-        pin.computeFrameJacobian(pm, pd, q, fid, pin.LOCAL_WORLD_ALIGNED)
+    # ---- single calls ------------------------------------------------------------------
+    single("FK all 10 frames", lambda: _robot.forward_kinematics(robot.model, q),
+           lambda: pin.framesForwardKinematics(pm, pd, q))
+    single("FK + TCP Jacobian", lambda: _robot.jacobian(robot.model, q, tcp),
+           lambda: pin.computeFrameJacobian(pm, pd, q, fid, pin.LOCAL_WORLD_ALIGNED))
+    single("FK + Jacobian, typed Robot API", lambda: robot.jacobian(q, Frame.TCP),
+           lambda: pin.computeFrameJacobian(pm, pd, q, fid, pin.LOCAL_WORLD_ALIGNED))
+    single("gravity torques", lambda: _robot.gravity_torques(robot.model, q),
+           lambda: pin.computeGeneralizedGravity(pm, pd, q))
+    single("mass matrix (CRBA)", lambda: _robot.mass_matrix(robot.model, q), lambda: pin.crba(pm, pd, q))
+    single("RNEA", lambda: _robot.inverse_dynamics(robot.model, q, dq, ddq), lambda: pin.rnea(pm, pd, q, dq, ddq))
 
-    rows.append(("FK all frames, 1 config", best_of(lambda: _robot.forward_kinematics(robot.model, q), repeat, number),
-                 best_of(pin_fk, repeat, number)))
-    rows.append(("FK + TCP Jacobian, 1 config", best_of(lambda: _robot.jacobian(robot.model, q, 9), repeat, number),
-                 best_of(pin_fk_jac, repeat, number)))
-    rows.append(("gravity torques, 1 config", best_of(lambda: _robot.gravity_torques(robot.model, q), repeat, number),
-                 best_of(lambda: pin.computeGeneralizedGravity(pm, pd, q), repeat, number)))
-    rows.append(("mass matrix, 1 config", best_of(lambda: _robot.mass_matrix(robot.model, q), repeat, number),
-                 best_of(lambda: pin.crba(pm, pd, q), repeat, number)))
-    dq = np.ones(7)
-    rows.append(("RNEA, 1 config", best_of(lambda: _robot.inverse_dynamics(robot.model, q, dq, dq), repeat, number),
-                 best_of(lambda: pin.rnea(pm, pd, q, dq, dq), repeat, number)))
+    # ---- batches -----------------------------------------------------------------------
+    def batch(name: str, ours: Callable[[], object], peer: Callable[[], object] | None) -> None:
+        rows.append((f"{name}, N={n}", best_of(ours, brepeat, 1), None if peer is None else best_of(peer, brepeat, 1), "ms"))
 
-    def pin_batch_fk() -> None:
-        for qq in qs:
-            pin.framesForwardKinematics(pm, pd, qq)
+    def loop(fn: Callable[..., object], *arrays: np.ndarray) -> Callable[[], None]:
+        def run() -> None:
+            for a in zip(*arrays):
+                fn(*a)
+        return run
 
-    def pin_batch_jac() -> None:
-        for qq in qs:
-            pin.computeFrameJacobian(pm, pd, qq, fid, pin.LOCAL_WORLD_ALIGNED)
+    batch("FK all frames", lambda: robot.fk(qs), loop(lambda x: pin.framesForwardKinematics(pm, pd, x), qs))
+    batch("TCP Jacobian", lambda: robot.jacobian(qs, Frame.TCP),
+          loop(lambda x: pin.computeFrameJacobian(pm, pd, x, fid, pin.LOCAL_WORLD_ALIGNED), qs))
+    batch("gravity torques", lambda: robot.gravity(qs), loop(lambda x: pin.computeGeneralizedGravity(pm, pd, x), qs))
+    batch("mass matrix", lambda: robot.mass_matrix(qs), loop(lambda x: pin.crba(pm, pd, x), qs))
+    batch("RNEA", lambda: robot.rnea(qs, dqs, ddqs), loop(lambda a, b, c: pin.rnea(pm, pd, a, b, c), qs, dqs, ddqs))
 
-    rows.append((f"FK all frames, batch N={n}", best_of(lambda: robot.fk(qs), 3, 1), best_of(pin_batch_fk, 2, 1)))
-    rows.append((f"TCP Jacobian, batch N={n}", best_of(lambda: robot.jacobian(qs), 3, 1), best_of(pin_batch_jac, 2, 1)))
-    one_thread = best_of(lambda: _robot.forward_kinematics_batch(robot.model, qs, -1, None, 1), 3, 1)
+    # ---- IK ----------------------------------------------------------------------------
+    mid = 0.5 * (robot.q_min + robot.q_max)
 
-    # IK: ours (C++ DLS, batched) vs a pinocchio DLS loop in Python (the usual way to do IK with it).
-    n_ik = 100 if args.quick else 500
-    seeds = np.tile(0.5 * (robot.q_min + robot.q_max), (n_ik, 1))
-    t0 = time.perf_counter()
-    _, ok, _ = robot.ik_batch(targets[:n_ik], seeds)
-    ours_ik = (time.perf_counter() - t0) / n_ik
-
-    def pin_ik(T: np.ndarray, q0: np.ndarray) -> bool:
-        qq = q0.copy()
+    def pin_ik(T: np.ndarray) -> bool:
+        qq = mid.copy()
         target = pin.SE3(T[:3, :3], T[:3, 3])
         for _ in range(300):
             pin.framesForwardKinematics(pm, pd, qq)
-            err = pin.log6(pd.oMf[fid].actInv(target)).vector
+            dM = pd.oMf[fid].actInv(target)
+            err = pin.log6(dM).vector
             if np.linalg.norm(err) < 1e-6:
                 return True
-            J = pin.computeFrameJacobian(pm, pd, qq, fid, pin.LOCAL)
-            J = -pin.Jlog6(pd.oMf[fid].actInv(target)) @ J
-            qq = np.clip(qq - J.T @ np.linalg.solve(J @ J.T + 1e-6 * np.eye(6), err), pm.lowerPositionLimit,
-                         pm.upperPositionLimit)
+            J = -pin.Jlog6(dM.inverse()) @ pin.computeFrameJacobian(pm, pd, qq, fid, pin.LOCAL)
+            qq = np.clip(qq - J.T @ np.linalg.solve(J @ J.T + 1e-6 * np.eye(6), err),
+                         pm.lowerPositionLimit, pm.upperPositionLimit)
         return False
 
     t0 = time.perf_counter()
-    pin_ok = sum(pin_ik(T, s) for T, s in zip(targets[:n_ik], seeds))
-    pin_ik_t = (time.perf_counter() - t0) / n_ik
-    rows.append((f"DLS IK per pose (N={n_ik})", ours_ik, pin_ik_t))
-    qa = qs[:n_ik]
+    pin_ok = sum(pin_ik(T) for T in targets[:n_pin_ik])
+    pin_ik_t = (time.perf_counter() - t0) / n_pin_ik
     t0 = time.perf_counter()
-    for T, qq in zip(targets[:n_ik], qa):
-        _robot.ik_analytic(robot.model, T, qq[6], 9)
-    rows.append((f"analytic IK, all branches (N={n_ik})", (time.perf_counter() - t0) / n_ik, pin_ik_t))
+    one = robot.ik(targets[0])
+    for T in targets[1:n_pin_ik]:
+        robot.ik(T)
+    ours_single_ik = (time.perf_counter() - t0) / n_pin_ik
+    rows.append((f"DLS IK, 1 pose (mean of {n_pin_ik})", ours_single_ik, pin_ik_t, "us"))
+    t0 = time.perf_counter()
+    res = robot.ik_batch(targets)
+    ik_all = time.perf_counter() - t0
+    rows.append((f"DLS IK, N={n}", ik_all, pin_ik_t * n, "ms*"))
+    t0 = time.perf_counter()
+    ik_one_thread = robot.ik_batch(targets[: n // 10], threads=1)
+    ik_1t = (time.perf_counter() - t0) * 10
+    single("closed-form IK (q7 given), 1 pose", lambda: _robot.ik_analytic(robot.model, targets[0], qs[0, 6], tcp),
+           None)
+    t0 = time.perf_counter()
+    an = robot.ik_analytic_batch(targets, qs[:, 6])
+    rows.append((f"closed-form IK, N={n}", time.perf_counter() - t0, None, "ms"))
+    fk_1t = best_of(lambda: _robot.forward_kinematics_batch(robot.model, qs, -1, None, 1), brepeat, 1)
+    fk_all = next(r[1] for r in rows if r[0].startswith("FK all frames, N="))
 
-    print(f"\ngraspvla vs pinocchio {pin.__version__} (Panda, {get_num_threads()} threads for batches)\n")
-    print(f"| {'operation':32s} | {'graspvla':>12s} | {'pinocchio':>12s} | {'ratio pin/ours':>14s} |")
-    print(f"|{'-' * 34}|{'-' * 14}|{'-' * 14}|{'-' * 16}|")
-    for name, ours, peer in rows:
-        print(f"| {name:32s} | {ours * 1e6:9.2f} us | {peer * 1e6:9.2f} us | {peer / ours:13.2f}x |")
-    print(f"\nbatched FK scaling: 1 thread {one_thread * 1e3:.2f} ms, {get_num_threads()} threads "
-          f"{rows[5][1] * 1e3:.2f} ms ({one_thread / rows[5][1]:.2f}x)")
-    print(f"IK success: graspvla {100 * ok.mean():.1f}% (with restarts), pinocchio-DLS loop {100 * pin_ok / n_ik:.1f}% "
-          "(single start, no restarts)")
+    # ---- table -------------------------------------------------------------------------
+    print(f"\ngraspvla vs pinocchio {pin.__version__}: {args.robot}, {get_num_threads()} threads for batches, "
+          f"N={n}\n")
+    print(f"| {'operation':38s} | {'graspvla':>12s} | {'pinocchio':>12s} | {'pin/ours':>9s} |")
+    print(f"|{'-' * 40}|{'-' * 14}|{'-' * 14}|{'-' * 11}|")
+    for name, ours, peer, unit in rows:
+        scale = 1e6 if unit == "us" else 1e3
+        u = unit.rstrip("*")
+        p = "n/a" if peer is None else f"{peer * scale:9.2f}{'*' if unit.endswith('*') else ' '}{u}"
+        r = "" if peer is None else f"{peer / ours:8.2f}x"
+        print(f"| {name:38s} | {ours * scale:9.2f} {u} | {p:>12s} | {r:>9s} |")
+    print(f"\n* pinocchio DLS loop timed on {n_pin_ik} of the same poses and scaled to N.")
+    print(f"DLS IK success: graspvla {100 * res.success_rate:.1f}% of {n} (single call on pose 0: "
+          f"{'ok' if one.success else 'failed'}), pinocchio loop {100 * pin_ok / n_pin_ik:.1f}% of {n_pin_ik} "
+          "(same seed, no restarts)")
+    print(f"closed-form IK: {100 * an.success.mean():.1f}% of poses have a solution with the true q7, "
+          f"{an.counts.mean():.2f} solutions per pose on average")
+    print(f"scaling: FK batch 1 thread {fk_1t * 1e3:.2f} ms -> {get_num_threads()} threads {fk_all * 1e3:.2f} ms "
+          f"({fk_1t / fk_all:.2f}x); DLS IK batch 1 thread {ik_1t:.2f} s -> {ik_all:.2f} s ({ik_1t / ik_all:.2f}x; "
+          f"1-thread time from N/10, success {100 * ik_one_thread.success_rate:.1f}%)")
 
 
 if __name__ == "__main__":

@@ -88,6 +88,7 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
       .value("LINK1", Link1).value("LINK2", Link2).value("LINK3", Link3).value("LINK4", Link4)
       .value("LINK5", Link5).value("LINK6", Link6).value("LINK7", Link7)
       .value("FLANGE", Flange).value("HAND", Hand).value("TCP", Tcp);
+  py::implicitly_convertible<int, Frame>();  // single-pose calls take Frame (fast path) or an int
   m.attr("NUM_FRAMES") = static_cast<int>(kNumFrames);
   m.attr("DOF") = kDof;
 
@@ -160,10 +161,29 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
       "Batched FK for q (N, 7): (N, NUM_FRAMES, 4, 4) when frame < 0, else (N, 4, 4) for that frame.");
 
   m.def(
-      "jacobian",
-      [](const RobotModel& model, const py::object& q_obj, int frame, const py::object& out) {
+      "frame_pose",
+      [](const RobotModel& model, const py::object& q_obj, Frame frame, const py::object& out) {
         auto q = checked_array<double>(q_obj, "q", {kDof});
-        Frame f = checked_frame(frame);
+        Frame f = checked_frame(static_cast<int>(frame));
+        auto res = output_array<double>(out, "out", {4, 4});
+        Vector7 qv = to_q(q);
+        double* dst = res.mutable_data();
+        {
+          py::gil_scoped_release release;
+          Workspace ws;
+          forward_kinematics(model, qv, ws);
+          store_transform(ws.frames[f], dst);
+        }
+        return res;
+      },
+      py::arg("model"), py::arg("q"), py::arg("frame") = Tcp, py::arg("out") = py::none(),
+      "Pose (4, 4) of one frame in the base frame for joint angles q (7,) [rad].");
+
+  m.def(
+      "jacobian",
+      [](const RobotModel& model, const py::object& q_obj, Frame frame, const py::object& out) {
+        auto q = checked_array<double>(q_obj, "q", {kDof});
+        Frame f = checked_frame(static_cast<int>(frame));
         auto res = output_array<double>(out, "out", {6, kDof});
         Vector7 qv = to_q(q);
         double* dst = res.mutable_data();
@@ -178,7 +198,7 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
         }
         return res;
       },
-      py::arg("model"), py::arg("q"), py::arg("frame") = static_cast<int>(Tcp), py::arg("out") = py::none(),
+      py::arg("model"), py::arg("q"), py::arg("frame") = Tcp, py::arg("out") = py::none(),
       "Geometric Jacobian (6, 7) of a frame's origin in the base frame: rows [v; w].");
 
   m.def(
@@ -226,9 +246,17 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
           return py::make_tuple(L.mass, Eigen::Vector3d(L.com), Eigen::Matrix3d(L.inertia));
         }, py::arg("model"), py::arg("index"));
   m.def("gravity_torques", [](const RobotModel& model, const py::object& q) {
-          Vector7 qv = vec7(q, "q"), tau;
-          { py::gil_scoped_release r; gravity_torques(model, qv, tau); }
-          return tau;
+          Vector7 qv = vec7(q, "q");
+          py::array_t<double> out(kDof);
+          double* dst = out.mutable_data();
+          {
+            py::gil_scoped_release r;
+            Vector7 tau;
+            gravity_torques(model, qv, tau);
+            Eigen::Map<Vector7> o(dst);
+            o = tau;
+          }
+          return out;
         }, py::arg("model"), py::arg("q"), "Gravity torques g(q) (7,) [Nm].");
   m.def("coriolis_torques", [](const RobotModel& model, const py::object& q, const py::object& dq) {
           Vector7 qv = vec7(q, "q"), dqv = vec7(dq, "dq"), tau;
@@ -236,16 +264,31 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
           return tau;
         }, py::arg("model"), py::arg("q"), py::arg("dq"), "Coriolis/centrifugal torques C(q, dq) dq (7,) [Nm].");
   m.def("inverse_dynamics", [](const RobotModel& model, const py::object& q, const py::object& dq, const py::object& ddq) {
-          Vector7 qv = vec7(q, "q"), dqv = vec7(dq, "dq"), ddqv = vec7(ddq, "ddq"), tau;
-          { py::gil_scoped_release r; inverse_dynamics(model, qv, dqv, ddqv, tau); }
-          return tau;
+          Vector7 qv = vec7(q, "q"), dqv = vec7(dq, "dq"), ddqv = vec7(ddq, "ddq");
+          py::array_t<double> out(kDof);
+          double* dst = out.mutable_data();
+          {
+            py::gil_scoped_release r;
+            Vector7 tau;
+            inverse_dynamics(model, qv, dqv, ddqv, tau);
+            Eigen::Map<Vector7> o(dst);
+            o = tau;
+          }
+          return out;
         }, py::arg("model"), py::arg("q"), py::arg("dq"), py::arg("ddq"),
         "RNEA: tau = M ddq + C dq + g (7,) [Nm].");
   m.def("mass_matrix", [](const RobotModel& model, const py::object& q) {
           Vector7 qv = vec7(q, "q");
-          MassMatrix M;
-          { py::gil_scoped_release r; mass_matrix(model, qv, M); }
-          return M;
+          py::array_t<double> out({static_cast<py::ssize_t>(kDof), static_cast<py::ssize_t>(kDof)});
+          double* dst = out.mutable_data();
+          {
+            py::gil_scoped_release r;
+            MassMatrix M;
+            mass_matrix(model, qv, M);
+            Eigen::Map<MassMatrix> o(dst);
+            o = M;  // symmetric: column- and row-major agree
+          }
+          return out;
         }, py::arg("model"), py::arg("q"), "Joint-space inertia matrix M(q) (7, 7) [kg m^2].");
   m.def("gravity_torques_batch", [](const RobotModel& model, const py::object& q_obj, std::size_t threads) {
           auto q = checked_array<double>(q_obj, "q", {-1, kDof});

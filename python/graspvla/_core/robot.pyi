@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DOF', 'Frame', 'NUM_BODIES', 'NUM_FRAMES', 'NUM_SPHERES', 'RobotModel', 'RobotType', 'Status', 'collision_spheres_batch', 'coriolis_torques', 'forward_kinematics', 'forward_kinematics_batch', 'gravity_torques', 'gravity_torques_batch', 'ik', 'ik_analytic', 'ik_analytic_batch', 'ik_batch', 'inverse_dynamics', 'inverse_dynamics_batch', 'jacobian', 'jacobian_batch', 'link_inertia', 'mass_matrix', 'mass_matrix_batch', 'self_collision_batch', 'self_collision_pairs', 'set_link_inertia', 'sphere_bodies', 'within_limits']
+__all__: list[str] = ['DOF', 'Frame', 'NUM_BODIES', 'NUM_FRAMES', 'NUM_SPHERES', 'RobotModel', 'RobotType', 'Status', 'collision_spheres_batch', 'coriolis_torques', 'forward_kinematics', 'forward_kinematics_batch', 'frame_pose', 'gravity_torques', 'gravity_torques_batch', 'ik', 'ik_analytic', 'ik_analytic_batch', 'ik_batch', 'inverse_dynamics', 'inverse_dynamics_batch', 'jacobian', 'jacobian_batch', 'link_inertia', 'mass_matrix', 'mass_matrix_batch', 'self_collision_batch', 'self_collision_pairs', 'set_link_inertia', 'sphere_bodies', 'within_limits']
 class Frame:
     """
     Members:
@@ -244,7 +244,11 @@ def forward_kinematics_batch(model: RobotModel, q: typing.Any, frame: typing.Sup
     """
     Batched FK for q (N, 7): (N, NUM_FRAMES, 4, 4) when frame < 0, else (N, 4, 4) for that frame.
     """
-def gravity_torques(model: RobotModel, q: typing.Any) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[7, 1]"]:
+def frame_pose(model: RobotModel, q: typing.Any, frame: Frame = ..., out: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Pose (4, 4) of one frame in the base frame for joint angles q (7,) [rad].
+    """
+def gravity_torques(model: RobotModel, q: typing.Any) -> numpy.typing.NDArray[numpy.float64]:
     """
     Gravity torques g(q) (7,) [Nm].
     """
@@ -266,7 +270,7 @@ def ik_batch(model: RobotModel, targets: typing.Any, q_seeds: typing.Any, frame:
     """
     Batched DLS IK for N poses (N, 4, 4) from seeds (N, 7): (q (N, 7), success (N,), errors (N, 2)).
     """
-def inverse_dynamics(model: RobotModel, q: typing.Any, dq: typing.Any, ddq: typing.Any) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[7, 1]"]:
+def inverse_dynamics(model: RobotModel, q: typing.Any, dq: typing.Any, ddq: typing.Any) -> numpy.typing.NDArray[numpy.float64]:
     """
     RNEA: tau = M ddq + C dq + g (7,) [Nm].
     """
@@ -274,7 +278,7 @@ def inverse_dynamics_batch(model: RobotModel, q: typing.Any, dq: typing.Any, ddq
     """
     Batched RNEA (N, 7) [Nm] for q, dq, ddq (N, 7).
     """
-def jacobian(model: RobotModel, q: typing.Any, frame: typing.SupportsInt | typing.SupportsIndex = 9, out: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
+def jacobian(model: RobotModel, q: typing.Any, frame: Frame = ..., out: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
     """
     Geometric Jacobian (6, 7) of a frame's origin in the base frame: rows [v; w].
     """
@@ -284,7 +288,7 @@ def jacobian_batch(model: RobotModel, q: typing.Any, frame: typing.SupportsInt |
     """
 def link_inertia(model: RobotModel, index: typing.SupportsInt | typing.SupportsIndex) -> tuple[float, typing.Annotated[numpy.typing.NDArray[numpy.float64], "[3, 1]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[3, 3]"]]:
     ...
-def mass_matrix(model: RobotModel, q: typing.Any) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[7, 7]"]:
+def mass_matrix(model: RobotModel, q: typing.Any) -> numpy.typing.NDArray[numpy.float64]:
     """
     Joint-space inertia matrix M(q) (7, 7) [kg m^2].
     """

@@ -195,11 +195,13 @@ class Robot:
             Poses in the base frame: (4, 4) / (NUM_FRAMES, 4, 4) for one configuration,
             (N, 4, 4) / (N, NUM_FRAMES, 4, 4) for a batch.
         """
-        q = np.asarray(q)
+        if type(q) is not np.ndarray:
+            q = np.asarray(q)
         if q.ndim == 2:
             return _robot.forward_kinematics_batch(self.model, q, -1 if frame is None else int(frame))
-        out = _robot.forward_kinematics(self.model, q)
-        return out if frame is None else out[int(frame)]
+        if frame is None:
+            return _robot.forward_kinematics(self.model, q)
+        return _robot.frame_pose(self.model, q, frame)
 
     def jacobian(self, q: FloatArray, frame: Frame = Frame.TCP) -> FloatArray:
         """Geometric Jacobian of ``frame``'s origin in the base frame.
@@ -207,10 +209,11 @@ class Robot:
         Rows are [linear velocity (3) [m/s]; angular velocity (3) [rad/s]] per unit joint
         velocity. ``q`` (7,) gives (6, 7); ``q`` (N, 7) gives (N, 6, 7).
         """
-        q = np.asarray(q)
+        if type(q) is not np.ndarray:
+            q = np.asarray(q)
         if q.ndim == 2:
             return _robot.jacobian_batch(self.model, q, int(frame))
-        return _robot.jacobian(self.model, q, int(frame))
+        return _robot.jacobian(self.model, q, frame)  # Frame passes without an int conversion
 
     # ---- inverse kinematics -------------------------------------------------------------
     def ik(
