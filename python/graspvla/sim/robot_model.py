@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -43,6 +44,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+# franka_hand_spec attaches the hand subtree without a name prefix on purpose (same names as in
+# the arm model); MuJoCo then warns at every compile that saving to XML may be ambiguous.
+warnings.filterwarnings("ignore", message="Attaching a spec with an empty prefix")
 
 ARM_JOINTS: tuple[str, ...] = tuple(f"fr3_joint{i}" for i in range(1, 8))
 FINGER_JOINTS: tuple[str, str] = ("finger_joint1", "finger_joint2")
@@ -240,6 +244,7 @@ def franka_hand_spec(decimate: bool = True, mount: Mount = "mocap") -> mujoco.Mj
         mount: ``"mocap"`` - the hand has a free joint and is welded to the mocap body
             ``hand_target`` (move it via ``data.mocap_pos/mocap_quat``; soft, collision-aware);
             ``"free"`` - free joint only (falls under gravity unless ``option.gravity`` is 0);
+            with ``"mocap"`` the hand bodies are gravity-compensated;
             ``"fixed"`` - the hand is rigidly attached to the world at its body pose.
     """
     if mount not in ("free", "mocap", "fixed"):
@@ -250,16 +255,15 @@ def franka_hand_spec(decimate: bool = True, mount: Mount = "mocap") -> mujoco.Mj
     spec.option.timestep = 0.002
     spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
     frame = spec.worldbody.add_frame()
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "empty prefix may prevent saving": we keep the names
-        hand = frame.attach_body(src.body("hand"), "", "")
+    hand = frame.attach_body(src.body("hand"), "", "")
     hand.pos = [0.0, 0.0, 0.0]
     hand.quat = [1.0, 0.0, 0.0, 0.0]
     if mount in ("free", "mocap"):
         hand.add_freejoint().name = "hand_free"
     if mount == "mocap":
+        # gravity compensation: the weld then only fights contacts, not the hand's own weight
+        for body in (hand, spec.body("left_finger"), spec.body("right_finger")):
+            body.gravcomp = 1.0
         target = spec.worldbody.add_body()
         target.name = "hand_target"
         target.mocap = True
@@ -267,5 +271,11 @@ def franka_hand_spec(decimate: bool = True, mount: Mount = "mocap") -> mujoco.Mj
         eq.type = mujoco.mjtEq.mjEQ_WELD
         eq.objtype = mujoco.mjtObj.mjOBJ_BODY
         eq.name1, eq.name2 = "hand_target", "hand"
-        eq.solref = [0.01, 1.0]
+        eq.solref = [0.005, 1.0]
+        # weld data: anchor (3), relative pos (3), relative quat (4; zeros = pose at qpos0),
+        # torque scale. MjSpec's default anchor is (0, 1, 0): a 1 m lever arm that makes the
+        # weld wobble, so set it explicitly.
+        data = np.zeros(len(eq.data))
+        data[10] = 1.0
+        eq.data = data.tolist()
     return spec
