@@ -240,6 +240,23 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
         },
         py::arg("model"), py::arg("index"), py::arg("mass"), py::arg("com"), py::arg("inertia"),
         "Sets link (index 0 = link1) mass [kg], COM [m] and inertia about the COM [kg m^2] in the link frame.");
+  m.def("add_load",
+        [](RobotModel& model, double mass, const py::object& com, const py::object& inertia) {
+          auto c = checked_array<double>(com, "com", {3});
+          auto I = checked_array<double>(inertia, "inertia", {3, 3});
+          Eigen::Matrix3d Im = Eigen::Map<const Eigen::Matrix<double, 3, 3, Eigen::RowMajor>>(I.data());
+          if (!(mass >= 0.0) || !std::isfinite(mass)) throw graspvla::InvalidArgument("mass: must be finite and >= 0 kg");
+          if (!add_load(model, mass, Eigen::Map<const Eigen::Vector3d>(c.data()), Im)) {
+            throw graspvla::InvalidArgument("inertia: must be symmetric");
+          }
+        },
+        py::arg("model"), py::arg("mass"), py::arg("com"), py::arg("inertia"),
+        "Attaches a rigid load to the flange: mass [kg], COM [m] in the flange frame, inertia about the "
+        "COM [kg m^2] in flange axes (lumped into link7).");
+  m.def("franka_hand_load", [] {
+          const LinkInertia L = franka_hand_load();
+          return py::make_tuple(L.mass, Eigen::Vector3d(L.com), Eigen::Matrix3d(L.inertia));
+        }, "The Franka Hand (fingers closed) as a flange load: (mass [kg], com (3,) [m], inertia (3, 3) [kg m^2]).");
   m.def("link_inertia", [](const RobotModel& model, int index) {
           if (index < 0 || index >= kDof) throw graspvla::InvalidArgument("index: expected 0..6");
           const LinkInertia& L = model.links[index];

@@ -131,14 +131,56 @@ void mass_matrix(const RobotModel& model, const Vector7& q, MassMatrix& M) noexc
   }
 }
 
+namespace {
+
+bool valid_inertial(double mass, const Eigen::Vector3d& com, const Eigen::Matrix3d& inertia) {
+  return mass >= 0.0 && std::isfinite(mass) && com.allFinite() && inertia.allFinite() &&
+         (inertia - inertia.transpose()).cwiseAbs().maxCoeff() <= 1e-9;
+}
+
+// Two rigid bodies (inertia about their own COM, common axes) as one.
+LinkInertia combine(const LinkInertia& a, const LinkInertia& b) {
+  LinkInertia out;
+  out.mass = a.mass + b.mass;
+  if (out.mass <= 0.0) return out;
+  out.com = (a.mass * a.com + b.mass * b.com) / out.mass;
+  out.inertia = a.inertia + b.inertia;
+  for (const LinkInertia* L : {&a, &b}) {
+    const Eigen::Vector3d d = L->com - out.com;
+    out.inertia.diagonal().array() += L->mass * d.squaredNorm();
+    out.inertia.noalias() -= L->mass * d * d.transpose();
+  }
+  return out;
+}
+
+}  // namespace
+
 bool set_link_inertia(RobotModel& model, int index, double mass, const Eigen::Vector3d& com,
                       const Eigen::Matrix3d& inertia) noexcept {
-  if (index < 0 || index >= kDof || !(mass >= 0.0) || !std::isfinite(mass) || !com.allFinite() ||
-      !inertia.allFinite() || (inertia - inertia.transpose()).cwiseAbs().maxCoeff() > 1e-9) {
-    return false;
-  }
+  if (index < 0 || index >= kDof || !valid_inertial(mass, com, inertia)) return false;
   model.links[index] = LinkInertia{mass, com, inertia};
   return true;
+}
+
+bool add_load(RobotModel& model, double mass, const Eigen::Vector3d& com, const Eigen::Matrix3d& inertia) noexcept {
+  if (!valid_inertial(mass, com, inertia)) return false;
+  LinkInertia load{mass, com + Eigen::Vector3d(0.0, 0.0, model.flange_offset), inertia};  // flange -> link7
+  model.links[kDof - 1] = combine(model.links[kDof - 1], load);
+  return true;
+}
+
+LinkInertia franka_hand_load() noexcept {
+  // Hand frame = flange rotated by -pi/4 about z; the URDF values are in the hand frame.
+  const Eigen::Matrix3d R = Eigen::AngleAxisd(-0.7853981633974483, Eigen::Vector3d::UnitZ()).toRotationMatrix();
+  LinkInertia hand{0.73, Eigen::Vector3d(-0.01, 0.0, 0.03), Eigen::Vector3d(0.001, 0.0025, 0.0017).asDiagonal()};
+  // Each finger: 0.015 kg at (0, 0, 0.0584) (joint origin, fingers closed), diag(2.375e-6, 2.375e-6,
+  // 7.5e-7); the right finger's rotation by pi about z leaves this inertia unchanged.
+  const LinkInertia finger{0.015, Eigen::Vector3d(0.0, 0.0, 0.0584),
+                           Eigen::Vector3d(2.375e-6, 2.375e-6, 7.5e-7).asDiagonal()};
+  LinkInertia all = combine(combine(hand, finger), finger);
+  all.com = R * all.com;
+  all.inertia = R * all.inertia * R.transpose();
+  return all;
 }
 
 }  // namespace graspvla::robot

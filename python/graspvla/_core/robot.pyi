@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DOF', 'Frame', 'NUM_BODIES', 'NUM_FRAMES', 'NUM_SPHERES', 'RobotModel', 'RobotType', 'Status', 'collision_spheres_batch', 'coriolis_torques', 'forward_kinematics', 'forward_kinematics_batch', 'frame_pose', 'gravity_torques', 'gravity_torques_batch', 'ik', 'ik_analytic', 'ik_analytic_batch', 'ik_batch', 'inverse_dynamics', 'inverse_dynamics_batch', 'jacobian', 'jacobian_batch', 'link_inertia', 'mass_matrix', 'mass_matrix_batch', 'self_collision_batch', 'self_collision_pairs', 'set_link_inertia', 'sphere_bodies', 'within_limits']
+__all__: list[str] = ['DOF', 'Frame', 'NUM_BODIES', 'NUM_FRAMES', 'NUM_SPHERES', 'RobotModel', 'RobotType', 'Status', 'add_load', 'collision_spheres_batch', 'coriolis_torques', 'forward_kinematics', 'forward_kinematics_batch', 'frame_pose', 'franka_hand_load', 'gravity_torques', 'gravity_torques_batch', 'ik', 'ik_analytic', 'ik_analytic_batch', 'ik_batch', 'inverse_dynamics', 'inverse_dynamics_batch', 'jacobian', 'jacobian_batch', 'link_inertia', 'mass_matrix', 'mass_matrix_batch', 'self_collision_batch', 'self_collision_pairs', 'set_link_inertia', 'sphere_bodies', 'within_limits']
 class Frame:
     """
     Members:
@@ -228,6 +228,10 @@ class Status:
     @property
     def value(self) -> int:
         ...
+def add_load(model: RobotModel, mass: typing.SupportsFloat | typing.SupportsIndex, com: typing.Any, inertia: typing.Any) -> None:
+    """
+    Attaches a rigid load to the flange: mass [kg], COM [m] in the flange frame, inertia about the COM [kg m^2] in flange axes (lumped into link7).
+    """
 def collision_spheres_batch(model: RobotModel, q: typing.Any, width: typing.SupportsFloat | typing.SupportsIndex = 0.08, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
     """
     Sphere centres and radii (N, NUM_SPHERES, 4) [x, y, z, r] in the base frame [m].
@@ -247,6 +251,10 @@ def forward_kinematics_batch(model: RobotModel, q: typing.Any, frame: typing.Sup
 def frame_pose(model: RobotModel, q: typing.Any, frame: Frame = ..., out: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
     """
     Pose (4, 4) of one frame in the base frame for joint angles q (7,) [rad].
+    """
+def franka_hand_load() -> tuple[float, typing.Annotated[numpy.typing.NDArray[numpy.float64], "[3, 1]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[3, 3]"]]:
+    """
+    The Franka Hand (fingers closed) as a flange load: (mass [kg], com (3,) [m], inertia (3, 3) [kg m^2]).
     """
 def gravity_torques(model: RobotModel, q: typing.Any) -> numpy.typing.NDArray[numpy.float64]:
     """

@@ -357,6 +357,35 @@ class Robot:
         _robot.set_link_inertia(self.model, int(index), float(mass), np.ascontiguousarray(com, dtype=np.float64),
                                 np.ascontiguousarray(inertia, dtype=np.float64))
 
+    def link_inertia(self, index: int) -> tuple[float, FloatArray, FloatArray]:
+        """Link ``index`` (0 = link1 ... 6 = link7) inertials: (mass [kg], COM (3,) [m],
+        inertia about the COM (3, 3) [kg m^2]), both in the link frame."""
+        m, c, inertia = _robot.link_inertia(self.model, int(index))
+        return float(m), np.asarray(c), np.asarray(inertia)
+
+    def add_load(self, mass: float, com: FloatArray, inertia: FloatArray | None = None) -> None:
+        """Attaches a rigid load to the flange (libfranka ``setLoad`` convention).
+
+        Args:
+            mass: [kg], >= 0.
+            com: (3,) centre of mass [m] in the flange frame (link8).
+            inertia: (3, 3) inertia about the load's COM [kg m^2] in flange axes (default: a
+                point mass).
+
+        The load is lumped into link7, so gravity, RNEA and the mass matrix include it. The
+        Panda defaults already carry the Franka Hand; the FR3 defaults do not: use
+        ``robot.add_load(*Robot.franka_hand_load())`` for an FR3 with the hand.
+        """
+        _robot.add_load(self.model, float(mass), np.ascontiguousarray(com, dtype=np.float64),
+                        np.zeros((3, 3)) if inertia is None else np.ascontiguousarray(inertia, dtype=np.float64))
+
+    @staticmethod
+    def franka_hand_load() -> tuple[float, FloatArray, FloatArray]:
+        """The Franka Hand with closed fingers as a flange load: (mass [kg], COM (3,) [m] in the
+        flange frame, inertia about the COM (3, 3) [kg m^2]), from example-robot-data's URDF."""
+        m, c, inertia = _robot.franka_hand_load()
+        return float(m), np.asarray(c), np.asarray(inertia)
+
     # ---- collision model ----------------------------------------------------------------
     def collision_spheres(self, q: FloatArray, width: float = 0.08) -> FloatArray:
         """Spheres covering the arm, hand and fingers (gripper opening ``width`` [m]).

@@ -110,3 +110,55 @@ def test_dynamics_bad_input_names_argument() -> None:
         robot.set_link_inertia(0, 1.0, np.array([0, np.nan, 0]), np.eye(3))
     with pytest.raises(InvalidInputError, match=r"inertia: expected shape \(3, 3\)"):
         robot.set_link_inertia(0, 1.0, np.zeros(3), np.eye(4))
+
+
+def test_hand_load_reproduces_panda_urdf_link7() -> None:
+    """URDF panda_link7 alone + franka_hand_load() == the lumped link7 of pinocchio's reduced
+    Panda model (hand and fingers merged): checks the hand constants and add_load together."""
+    model = pin_arm_model("panda")
+    robot = Robot("panda")
+    # panda_link7's own URDF inertial (example-robot-data), before the hand is attached
+    c7 = np.array([1.0517e-02, -4.252e-03, 6.1597e-02])
+    I7 = np.array([[0.012516, -0.000428, -0.001196], [-0.000428, 0.010027, -0.000741],
+                   [-0.001196, -0.000741, 0.004815]])
+    robot.set_link_inertia(6, 0.735522, c7, I7)
+    robot.add_load(*Robot.franka_hand_load())
+    m, c, inertia = robot.link_inertia(6)
+    ref = model.inertias[7]
+    assert m == pytest.approx(ref.mass, abs=1e-12)
+    np.testing.assert_allclose(c, ref.lever, atol=1e-12)
+    np.testing.assert_allclose(inertia, ref.inertia, atol=1e-12)
+
+
+def test_add_load_matches_pinocchio_appended_body() -> None:
+    """An arbitrary flange load on the FR3 against pinocchio with the body appended to joint 7."""
+    model = pin_arm_model("fr3")
+    fl = model.frames[model.getFrameId("link8")]
+    rng = np.random.default_rng(8)
+    mass, com = 1.7, rng.uniform(-0.05, 0.05, 3)
+    A = rng.normal(size=(3, 3))
+    inertia = 0.01 * (A @ A.T + np.eye(3))
+    model.appendBodyToJoint(fl.parentJoint, pin.Inertia(mass, com, inertia), fl.placement)
+    data = model.createData()
+    robot = Robot("fr3")
+    arm = pin_arm_model("fr3")  # without the load
+    for i in range(7):  # exact URDF values
+        ref = arm.inertias[i + 1]
+        robot.set_link_inertia(i, ref.mass, ref.lever, ref.inertia)
+    g0 = robot.gravity(np.clip(np.zeros(7), robot.q_min, robot.q_max))
+    robot.add_load(mass, com, inertia)
+    worst = 0.0
+    for q in robot.random_configurations(200, rng):
+        dq, ddq = rng.uniform(-2, 2, 7), rng.uniform(-5, 5, 7)
+        worst = max(worst, np.abs(robot.gravity(q) - pin.computeGeneralizedGravity(model, data, q)).max())
+        worst = max(worst, np.abs(robot.rnea(q, dq, ddq) - pin.rnea(model, data, q, dq, ddq)).max())
+        M = pin.crba(model, data, q)
+        worst = max(worst, np.abs(robot.mass_matrix(q) - (np.triu(M) + np.triu(M, 1).T)).max())
+    assert worst < 1e-9, worst
+    assert not np.allclose(robot.gravity(np.clip(np.zeros(7), robot.q_min, robot.q_max)), g0)
+    with pytest.raises(InvalidInputError, match="mass"):
+        robot.add_load(-1.0, np.zeros(3))
+    with pytest.raises(InvalidInputError, match="com: expected shape"):
+        robot.add_load(1.0, np.zeros(2))
+    with pytest.raises(InvalidInputError, match="inertia: must be symmetric"):
+        robot.add_load(1.0, np.zeros(3), np.triu(np.ones((3, 3))))

@@ -30,4 +30,17 @@ void mass_matrix(const RobotModel& model, const Vector7& q, MassMatrix& M) noexc
 bool set_link_inertia(RobotModel& model, int index, double mass, const Eigen::Vector3d& com,
                       const Eigen::Matrix3d& inertia) noexcept;
 
+/// Rigidly attaches a load to the flange (libfranka's setLoad convention): `mass` [kg], `com`
+/// [m] in the flange frame, `inertia` about the load's COM [kg m^2] in flange axes. It is
+/// lumped into link7 (the flange is link7 shifted by flange_offset along z). Returns false on
+/// invalid parameters (the model is then unchanged).
+bool add_load(RobotModel& model, double mass, const Eigen::Vector3d& com, const Eigen::Matrix3d& inertia) noexcept;
+
+/// The Franka Hand with both fingers closed as a flange load (mass, COM and inertia about the
+/// COM in flange axes), from the inertials of example-robot-data's panda.urdf (hand 0.73 kg at
+/// (-0.01, 0, 0.03) in the hand frame, two 0.015 kg fingers at z = 0.0584). RobotModel::panda()
+/// already contains it; RobotModel::fr3() (franka_description arm) does not:
+/// add_load(fr3, hand.mass, hand.com, hand.inertia) gives an FR3 carrying the hand.
+LinkInertia franka_hand_load() noexcept;
+
 }  // namespace graspvla::robot
