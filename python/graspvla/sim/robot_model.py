@@ -54,6 +54,8 @@ FLANGE_OFFSET = 0.107  # link7 -> flange along z [m]
 TCP_OFFSET = 0.1034  # hand -> TCP along z [m]
 GRIPPER_MAX_WIDTH = 0.08  # [m]
 _DECIMATE_VERSION = "v1"
+_GRIP_KP = 2000.0  # [N/m] on the finger tendon
+_GRIP_KV = 100.0  # [N s/m]
 
 Actuation = Literal["position", "torque"]
 Mount = Literal["free", "mocap", "fixed"]
@@ -148,13 +150,23 @@ def _configure_gripper(spec: mujoco.MjSpec) -> None:
     act.target = "split"
     act.gaintype = mujoco.mjtGain.mjGAIN_FIXED
     act.biastype = mujoco.mjtBias.mjBIAS_AFFINE
-    # tendon length = (f1 + f2)/2 = width/2; force = 100*(width/2 - L) - 10*dL
-    act.gainprm[0] = 50.0
-    act.biasprm[:3] = [0.0, -100.0, -10.0]
+    # tendon length L = (f1 + f2)/2 = width/2; force = kp*(width/2 - L) - kv*dL, |force| <= 140 N
+    act.gainprm[0] = 0.5 * _GRIP_KP
+    act.biasprm[:3] = [0.0, -_GRIP_KP, -_GRIP_KV]
     act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
     act.ctrlrange = [0.0, GRIPPER_MAX_WIDTH]
     act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
     act.forcerange = [-140.0, 140.0]
+
+
+def _configure_fingers(spec: mujoco.MjSpec) -> None:
+    """franky-sim's fingers inherit the arm's joint friction (frictionloss 1.137 N), which
+    stalls the tendon servo; give them light damping and no dry friction instead."""
+    for name in FINGER_JOINTS:
+        j = spec.joint(name)
+        j.frictionloss = 0.0
+        j.damping = [2.0, 0.0, 0.0]  # MuJoCo 4: (linear, quadratic, cubic) damping
+        j.armature = 0.01
 
 
 def _add_sites(spec: mujoco.MjSpec) -> None:
@@ -178,6 +190,7 @@ def _load_raw(decimate: bool, ratio: float) -> mujoco.MjSpec:
     for k in list(spec.keys):
         spec.delete(k)  # keyframes refer to franky's actuators; callers set their own state
     _configure_gripper(spec)
+    _configure_fingers(spec)
     _add_sites(spec)
     _sync_joint_limits(spec)
     return spec
