@@ -64,3 +64,43 @@ def test_batch_equals_single_and_thread_count_invariant() -> None:
     one = _robot.forward_kinematics_batch(robot.model, qs, -1, None, 1)
     two = _robot.forward_kinematics_batch(robot.model, qs, -1, None, 2)
     np.testing.assert_array_equal(one, two)
+
+
+BAD_Q = [
+    (np.zeros(6), r"q: expected shape \(7,\), got \(6,\)"),
+    (np.zeros((2, 3, 7)), "q: expected 1 dimensions"),
+    (np.zeros(7, dtype=np.int64), "q: expected dtype float64, got int64"),
+    (np.zeros(7, dtype=np.float32), "q: expected dtype float64, got float32"),
+    (np.array([0, 0, np.inf, 0, 0, 0, 0.0]), "q: contains NaN or infinite"),
+    (np.zeros(14)[::2], "q: array must be C-contiguous"),
+    (np.zeros((7, 4)).T, "q: array must be C-contiguous"),
+]
+
+
+@pytest.mark.parametrize("q,match", BAD_Q)
+@pytest.mark.parametrize("method", ["fk", "jacobian", "gravity", "mass_matrix", "rnea"])
+def test_typed_api_rejects_bad_configurations(method: str, q: np.ndarray, match: str) -> None:
+    fn = getattr(robot, method)
+    args = (q, q, q) if method == "rnea" else (q,)
+    with pytest.raises(InvalidInputError, match=match):
+        fn(*args)
+
+
+def test_frame_errors_and_empty_batches() -> None:
+    with pytest.raises(InvalidInputError, match="frame: expected 0..9, got 10"):
+        _robot.jacobian(robot.model, np.zeros(7), 10)
+    with pytest.raises(InvalidInputError, match="frame: expected 0..9, got -1"):
+        _robot.frame_pose(robot.model, np.zeros(7), -1)
+    empty = np.zeros((0, 7))
+    assert robot.fk(empty).shape == (0, 10, 4, 4)
+    assert robot.jacobian(empty).shape == (0, 6, 7)
+    assert robot.gravity(empty).shape == (0, 7) and robot.mass_matrix(empty).shape == (0, 7, 7)
+    assert robot.ik_batch(np.zeros((0, 4, 4))).q.shape == (0, 7)
+    assert robot.ik_analytic_batch(np.zeros((0, 4, 4)), 0.0).solutions.shape == (0, 8, 7)
+
+
+def test_python_lists_of_floats_are_accepted_by_the_typed_api() -> None:
+    q = [0.0, -0.5, 0.0, -2.0, 0.0, 1.5, 0.7]
+    np.testing.assert_array_equal(robot.fk(q, Frame.TCP), robot.fk(np.array(q), Frame.TCP))
+    with pytest.raises(InvalidInputError, match="q: expected dtype float64, got int64"):
+        robot.fk([0, 0, 0, -2, 0, 2, 0])  # ints are not silently converted

@@ -52,7 +52,7 @@ struct RobotModel {
   double finger_extension = 0.0;      ///< extra finger length (m); GraspVLA used 0.02-0.03
   double gripper_max_width = 0.08;    ///< m
   JointLimits limits{};
-  std::array<LinkInertia, kDof> links{};  ///< link1..link7 inertials (the hand is lumped into link7)
+  std::array<LinkInertia, kDof> links{};  ///< link1..link7 inertials (Panda: hand lumped into link7; FR3: arm only, see add_load)
   Eigen::Vector3d gravity{0.0, 0.0, -9.81};
 
   /// Franka Emika Panda (FER) with the Franka hand.
