@@ -320,6 +320,22 @@ class Robot:
         sols, counts = _robot.ik_analytic_batch(self.model, targets, q7a, int(frame), int(threads))
         return AnalyticIKBatchResult(solutions=np.asarray(sols), counts=np.asarray(counts), q7=q7a)
 
+    def ik_analytic_sweep(
+        self, target: FloatArray, num_q7: int = 64, frame: Frame = Frame.TCP, q_near: FloatArray | None = None,
+        *, threads: int = 0,
+    ) -> FloatArray:
+        """Closed-form IK without a given q7: every solution over ``num_q7`` evenly spaced q7
+        values spanning joint 7's range, as (K, 7) [rad], sorted by max-joint distance to
+        ``q_near`` (7,) [rad] when given. K = 0 means no solution was found on that grid."""
+        q7 = np.linspace(self.q_min[6], self.q_max[6], int(num_q7))
+        targets = np.ascontiguousarray(np.broadcast_to(np.asarray(target, dtype=np.float64), (len(q7), 4, 4)))
+        res = self.ik_analytic_batch(targets, q7, frame, threads=threads)
+        sols = res.solutions[~np.isnan(res.solutions[:, :, 0])]
+        if q_near is not None and len(sols):
+            near = np.asarray(q_near, dtype=np.float64)
+            sols = sols[np.argsort(np.abs(sols - near).max(axis=1), kind="stable")]
+        return sols
+
     # ---- dynamics -----------------------------------------------------------------------
     def gravity(self, q: FloatArray) -> FloatArray:
         """Gravity torques g(q) (7,) [Nm] holding the arm still at ``q`` [rad] (gravity -9.81

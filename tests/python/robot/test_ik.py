@@ -162,3 +162,17 @@ def test_check_limits_names_argument_and_joint() -> None:
         robot.check_limits(q, "q_goal")
     with pytest.raises(InvalidInputError, match="q: contains NaN"):
         robot.check_limits(np.full(7, np.nan))
+
+
+def test_analytic_ik_sweep_over_q7() -> None:
+    robot = Robot("fr3")
+    found = 0
+    for q in robot.random_configurations(50, 21):
+        T = robot.fk(q, Frame.TCP)
+        sols = robot.ik_analytic_sweep(T, num_q7=32, q_near=q)
+        if len(sols):
+            found += 1
+            np.testing.assert_allclose(robot.fk(sols, Frame.TCP), np.broadcast_to(T, (len(sols), 4, 4)), atol=1e-8)
+            d = np.abs(sols - q).max(axis=1)
+            assert (np.diff(d) >= 0).all()  # sorted by distance to q_near
+    assert found >= 48, found
