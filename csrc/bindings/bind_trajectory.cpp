@@ -261,36 +261,62 @@ GRASPVLA_REGISTER_SUBMODULE(trajectory, "Jerk-limited online trajectory generati
            "status: 1 working, 2 finished.");
 
   py::class_<WaypointTrajectory>(m, "WaypointTrajectory")
-      .def_property_readonly("duration", &WaypointTrajectory::duration)
+      .def_property_readonly("duration", &WaypointTrajectory::duration, "Duration (s).")
       .def_property_readonly("dof", &WaypointTrajectory::dof)
-      .def_property_readonly("knot_times", &WaypointTrajectory::knot_times)
+      .def_property_readonly("knot_times", &WaypointTrajectory::knot_times,
+                             "Time (s) at which each de-duplicated waypoint is passed.")
+      .def_property_readonly("waypoints", [](const WaypointTrajectory& w) { return Eigen::MatrixXd(w.waypoints()); },
+                             "The waypoints used (consecutive duplicates removed), (K, dof).")
       .def("at", [](const WaypointTrajectory& w, double t) {
             Eigen::VectorXd p(w.dof()), v(w.dof()), a(w.dof()), j(w.dof());
             w.at(t, p.data(), v.data(), a.data(), j.data());
             return py::make_tuple(p, v, a, j);
-          }, py::arg("t"))
+          }, py::arg("t"), "(position, velocity, acceleration, jerk) at time t [s] (clamped to [0, duration]).")
       .def("sample", [](const WaypointTrajectory& w, const py::object& times) {
             return sample_fn(w.dof(), times, [&](double t, double* p, double* v, double* a) { w.at(t, p, v, a); });
-          }, py::arg("times"));
+          }, py::arg("times"), "Positions, velocities, accelerations (T, dof) at the given times [s].")
+      .def("sample_uniform", [](const WaypointTrajectory& w, double t0, double dt, py::ssize_t count,
+                                const py::object& pos, const py::object& vel, const py::object& acc) {
+            if (!(dt > 0) || !std::isfinite(dt)) throw graspvla::InvalidArgument("dt: must be > 0");
+            if (count < 0) throw graspvla::InvalidArgument("count: must be >= 0");
+            if (!std::isfinite(t0)) throw graspvla::InvalidArgument("t0: must be finite");
+            const auto n = static_cast<py::ssize_t>(w.dof());
+            auto P = out_or_new(pos, "out_position", count, n), V = out_or_new(vel, "out_velocity", count, n),
+                 A = out_or_new(acc, "out_acceleration", count, n);
+            double *p = P.mutable_data(), *v = V.mutable_data(), *a = A.mutable_data();
+            {
+              py::gil_scoped_release r;
+              w.sample(t0, dt, static_cast<std::size_t>(count), p, v, a);
+            }
+            return py::make_tuple(P, V, A);
+          }, py::arg("t0"), py::arg("dt"), py::arg("count"), py::arg("out_position") = py::none(),
+          py::arg("out_velocity") = py::none(), py::arg("out_acceleration") = py::none(),
+          "Dense sampling at t0 + k*dt, k < count, into (count, dof) arrays (given ones are filled in place).");
 
   m.def("waypoint_trajectory",
-        [](const py::object& wp, const py::object& vmax, const py::object& amax, const py::object& jmax, int iterations) {
+        [](const py::object& wp, const py::object& vmax, const py::object& amax, const py::object& jmax, int iterations,
+           bool knot_acceleration) {
           auto W = checked_array<double>(wp, "waypoints", {-1, -1});
           const py::ssize_t M = W.shape(0), N = W.shape(1);
           if (M < 2) throw graspvla::InvalidArgument("waypoints: need at least 2 rows, got " + std::to_string(M));
+          if (N < 1) throw graspvla::InvalidArgument("waypoints: need at least one column (DoF)");
           auto V = checked_array<double>(vmax, "max_velocity", {N});
           auto A = checked_array<double>(amax, "max_acceleration", {N});
           auto J = checked_array<double>(jmax, "max_jerk", {N});
-          for (py::ssize_t i = 0; i < N; ++i) {
-            if (V.data()[i] <= 0 || A.data()[i] <= 0 || J.data()[i] <= 0) {
-              throw graspvla::InvalidArgument("max_velocity/max_acceleration/max_jerk: limits must be > 0");
+          const char* names[] = {"max_velocity", "max_acceleration", "max_jerk"};
+          const double* ptrs[] = {V.data(), A.data(), J.data()};
+          for (int k = 0; k < 3; ++k) {
+            for (py::ssize_t i = 0; i < N; ++i) {
+              if (!(ptrs[k][i] > 0)) throw graspvla::InvalidArgument(std::string(names[k]) + ": limits must be > 0");
             }
           }
+          if (iterations < 0) throw graspvla::InvalidArgument("iterations: must be >= 0");
           WaypointTrajectory::RowMatrix Wm = Eigen::Map<const WaypointTrajectory::RowMatrix>(W.data(), M, N);
           Eigen::VectorXd v = Eigen::Map<const Eigen::VectorXd>(V.data(), N), a = Eigen::Map<const Eigen::VectorXd>(A.data(), N),
                           j = Eigen::Map<const Eigen::VectorXd>(J.data(), N);
           WaypointOptions opt;
           opt.iterations = iterations;
+          opt.knot_acceleration = knot_acceleration;
           WaypointTrajectory w;
           Status s;
           {
@@ -301,6 +327,7 @@ GRASPVLA_REGISTER_SUBMODULE(trajectory, "Jerk-limited online trajectory generati
           return w;
         },
         py::arg("waypoints"), py::arg("max_velocity"), py::arg("max_acceleration"), py::arg("max_jerk"),
-        py::arg("iterations") = 40,
-        "C2 trajectory through waypoints (M, N), at rest at both ends, within the limits, not stopping in between.");
+        py::arg("iterations") = WaypointOptions{}.iterations, py::arg("knot_acceleration") = true,
+        "Jerk-limited C2 trajectory exactly through waypoints (M, N), at rest at both ends, within the limits, "
+        "not stopping in between.");
 }

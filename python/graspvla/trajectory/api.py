@@ -186,10 +186,15 @@ class OnlineGenerator:
         return OnlineStep(self.position, self.velocity, self.acceleration, status == 2, bool(replanned), duration)
 
 
-def smooth_path(waypoints: ArrayLike, limits: Limits | None = None, iterations: int = 40) -> WaypointTrajectory:
-    """A C2 trajectory through every waypoint (M, N) (tolerance 0: each waypoint is passed
-    exactly, at ``knot_times``) that starts and ends at rest and does not stop at intermediate
-    waypoints (unless a joint reverses there). Velocity, acceleration and jerk limits hold.
+def smooth_path(
+    waypoints: ArrayLike, limits: Limits | None = None, iterations: int = 4, knot_acceleration: bool = True
+) -> WaypointTrajectory:
+    """A C2, jerk-limited trajectory through every waypoint (M, N) (tolerance 0: each waypoint
+    is passed exactly, at ``knot_times``) that starts and ends at rest and does not stop at
+    intermediate waypoints (unless every joint reverses there). Velocity, acceleration and jerk
+    limits hold everywhere: each stretch between waypoints is a time-synchronised jerk-limited
+    segment, and ``iterations`` passes choose the velocities (and, with
+    ``knot_acceleration``, accelerations) at which the waypoints are passed.
 
     Returns a :class:`WaypointTrajectory` with ``duration``, ``knot_times``, ``at(t)`` and
     ``sample(times)``.
@@ -199,7 +204,7 @@ def smooth_path(waypoints: ArrayLike, limits: Limits | None = None, iterations: 
     if W.ndim != 2 or W.shape[1] != limits.dof:
         raise InvalidInputError(f"waypoints: expected shape (M, {limits.dof}), got {W.shape}")
     return _traj.waypoint_trajectory(np.ascontiguousarray(W), limits.velocity, limits.acceleration, limits.jerk,
-                                     iterations)
+                                     int(iterations), bool(knot_acceleration))
 
 
 def sample_uniform(trajectory: Trajectory | WaypointTrajectory, dt: float = 0.001) -> tuple[F, F, F, F]:

@@ -23,6 +23,13 @@ struct Profile {
   /// State at `time` (s). Before 0: the start state. After the end: the final state moving on
   /// with constant acceleration.
   void at(double time, double& p, double& v, double& a) const noexcept;
+  /// Jerk at `time` (0 outside [0, duration]).
+  double jerk_at(double time) const noexcept {
+    if (!(time >= 0.0) || time >= duration) return 0.0;
+    int k = 0;
+    while (k < kSegments - 1 && time >= tb[k + 1]) ++k;
+    return j[k];
+  }
   /// Fills tb/pb/vb/ab/duration from t, j and the start state.
   void finalize(double p0, double v0, double a0) noexcept;
 };

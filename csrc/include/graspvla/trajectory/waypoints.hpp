@@ -1,46 +1,60 @@
 #pragma once
-// A smooth trajectory through joint-space waypoints that does not stop at intermediate ones:
-// quintic Hermite segments (C2: position, velocity and acceleration continuous), starting and
-// ending at rest with zero acceleration, with segment durations tuned so velocity,
-// acceleration and jerk limits hold everywhere and the motion is as fast as the heuristic
-// allows. Built once (allocates); evaluation is allocation free.
+// A smooth trajectory through joint-space waypoints that does not stop at intermediate ones.
+//
+// Method: between consecutive waypoints, a time-synchronised jerk-limited OTG segment (see
+// otg.hpp) from (q_k, v_k, a_k) to (q_k+1, v_k+1, a_k+1); the knot velocities (and optionally
+// accelerations) are chosen by a few fixed-point passes of a Hermite-style heuristic: each joint
+// passes a waypoint at the duration-weighted mean of its neighbouring segments' average
+// velocities (zero where that joint reverses), its acceleration the corresponding finite
+// difference, scaled into the limits. So the trajectory
+//  * passes exactly through every waypoint (at knot_times()), tolerance 0;
+//  * is C2 (position, velocity, acceleration continuous) with bounded jerk;
+//  * respects the velocity, acceleration and jerk limits everywhere (each segment does);
+//  * starts and ends at rest, and does not stop at intermediate waypoints unless every joint
+//    reverses there (a cusp, which any exact pass must stop at).
+// Built once (allocates); evaluation is allocation free.
 #include <Eigen/Core>
 #include <vector>
 
 #include "graspvla/core/status.hpp"
+#include "graspvla/trajectory/otg.hpp"
 
 namespace graspvla::trajectory {
 
 struct WaypointOptions {
-  int iterations = 40;          ///< duration-tuning passes
-  int samples_per_segment = 24; ///< limit checks per segment during tuning (the final pass is exact-ish)
+  int iterations = 4;               ///< knot-velocity fixed-point passes (0: rest at every waypoint)
+  bool knot_acceleration = true;    ///< also pass waypoints with a non-zero (heuristic) acceleration
+  double velocity_fraction = 0.98;  ///< knot velocities are kept below this fraction of the limit
 };
 
 class WaypointTrajectory {
  public:
   using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-  /// waypoints: (M, N) with M >= 2; limits: (N,) each > 0. Returns InvalidInput on bad input.
+  /// waypoints: (M, N) with M >= 1; limits: (N,) each > 0. Returns InvalidInput on bad input.
   Status build(const RowMatrix& waypoints, const Eigen::VectorXd& v_max, const Eigen::VectorXd& a_max,
                const Eigen::VectorXd& j_max, const WaypointOptions& opt = {});
 
   double duration() const noexcept { return knots_.empty() ? 0.0 : knots_.back(); }
   int dof() const noexcept { return dof_; }
+  /// Time at which each (de-duplicated) waypoint is passed (s).
   const std::vector<double>& knot_times() const noexcept { return knots_; }
+  /// The waypoints actually used (consecutive duplicates removed), (K, N).
+  const RowMatrix& waypoints() const noexcept { return q_; }
 
-  /// Position, velocity, acceleration, jerk at time t (clamped to [0, duration]).
+  /// Position, velocity, acceleration (and jerk if non-null) at time t (clamped to [0, duration]).
   void at(double t, double* p, double* v, double* a, double* j = nullptr) const noexcept;
+  /// Dense sampling at t0 + k dt into row-major (count, dof) arrays (any may be null).
+  void sample(double t0, double dt, std::size_t count, double* P, double* V, double* A) const noexcept;
 
  private:
-  void fit(const std::vector<double>& T);
-  double segment_ratio(int k) const;  // max over joints/samples of normalised limit usage
+  Status plan(const RowMatrix& vel, const RowMatrix& acc, std::vector<DynamicTrajectory>& segs,
+              double& total) const;
   int dof_ = 0;
-  int samples_ = 24;
-  RowMatrix q_;                        // waypoints
+  RowMatrix q_;
   Eigen::VectorXd vmax_, amax_, jmax_;
-  std::vector<double> knots_;          // M knot times
-  std::vector<double> T_;              // M-1 durations
-  RowMatrix coef_;                     // ((M-1)*dof, 6) quintic coefficients in local time
+  std::vector<DynamicTrajectory> segs_;
+  std::vector<double> knots_;
 };
 
 }  // namespace graspvla::trajectory
