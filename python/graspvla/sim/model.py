@@ -119,11 +119,13 @@ def build_scene_spec(scene: "Scene", robot: bool = True, decimate: bool = True, 
         for i, L in enumerate(app.lights):
             light = wb.add_light()
             light.name = f"light_{i}"
-            light.type = {"point": mujoco.mjtLightType.mjLIGHT_POINT, "spot": mujoco.mjtLightType.mjLIGHT_SPOT,
-                          "directional": mujoco.mjtLightType.mjLIGHT_DIRECTIONAL}[L.type]
+            # MuJoCo 4.0's classic OpenGL renderer draws everything black with mjLIGHT_POINT
+            # (measured), so a point light is a spot light with a 180 degree cutoff.
+            light.type = mujoco.mjtLightType.mjLIGHT_DIRECTIONAL if L.type == "directional" \
+                else mujoco.mjtLightType.mjLIGHT_SPOT
             light.pos, light.dir = list(L.pos), list(L.dir)
             light.diffuse, light.specular, light.ambient = list(L.diffuse), list(L.specular), list(L.ambient)
-            light.cutoff = L.cutoff
+            light.cutoff = 180.0 if L.type == "point" else L.cutoff
             light.castshadow = False
         for c in app.cameras:
             cam = wb.add_camera()

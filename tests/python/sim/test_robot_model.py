@@ -9,6 +9,8 @@ import pytest
 from graspvla.robot import Frame, Robot
 from graspvla.sim import ARM_JOINTS, fr3_spec, franka_hand_spec
 
+pytestmark = pytest.mark.filterwarnings("ignore:Attaching a spec with an empty prefix")
+
 
 @pytest.fixture(scope="module")
 def arm():
