@@ -4,6 +4,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
+
 #include "common.hpp"
 #include "graspvla/core/parallel.hpp"
 #include "graspvla/robot/collision_spheres.hpp"
@@ -402,19 +404,26 @@ GRASPVLA_REGISTER_SUBMODULE(robot, "Franka Panda / FR3 kinematics (base frame, m
         double* eo = err_out.mutable_data();
         {
           py::gil_scoped_release r;
-          graspvla::parallel_for(static_cast<std::size_t>(n), [&](std::size_t b, std::size_t e) {
+          // IK cost varies ~10x between poses (restarts): workers pull small blocks from a shared
+          // counter instead of taking one fixed range each. Results do not depend on the schedule.
+          const std::size_t total = static_cast<std::size_t>(n), block = 8;
+          const std::size_t workers = std::min(graspvla::resolve_num_threads(threads), (total + block - 1) / block);
+          std::atomic<std::size_t> next{0};
+          graspvla::parallel_for(workers, [&](std::size_t, std::size_t) {
             Workspace ws;
             IkResult res;
-            for (std::size_t i = b; i < e; ++i) {
-              IkOptions o = opt;
-              o.seed = opt.seed + i;  // per-item seed: independent of the thread partition
-              ik_dls(model, to_transform(tp + 16 * i), Eigen::Map<const Vector7>(sp + kDof * i), o, ws, res);
-              Eigen::Map<Vector7>(qo + kDof * i) = res.q;
-              oko[i] = res.success();
-              eo[2 * i] = res.position_error;
-              eo[2 * i + 1] = res.orientation_error;
+            for (std::size_t b = next.fetch_add(block); b < total; b = next.fetch_add(block)) {
+              for (std::size_t i = b; i < std::min(total, b + block); ++i) {
+                IkOptions o = opt;
+                o.seed = opt.seed + i;  // per-item seed: independent of the schedule
+                ik_dls(model, to_transform(tp + 16 * i), Eigen::Map<const Vector7>(sp + kDof * i), o, ws, res);
+                Eigen::Map<Vector7>(qo + kDof * i) = res.q;
+                oko[i] = res.success();
+                eo[2 * i] = res.position_error;
+                eo[2 * i + 1] = res.orientation_error;
+              }
             }
-          }, threads, 4);
+          }, workers, 1);
         }
         return py::make_tuple(q_out, ok_out, err_out);
       },
