@@ -14,6 +14,7 @@
 #include "graspvla/control/loop.hpp"
 #include "graspvla/control/sim_io.hpp"
 #include "graspvla/core/errors.hpp"
+#include "graspvla/robot/dynamics.hpp"
 #include "registry.hpp"
 
 namespace py = pybind11;
@@ -73,6 +74,107 @@ py::dict snapshot_dict(const Snapshot& s) {
   d["status"] = static_cast<int>(s.status);
   return d;
 }
+
+// pylibfranka bridge: a RobotIO whose read()/write() call pylibfranka's ActiveControl
+// readOnce()/writeOnce() with the GIL held only for those calls; the controller, the safety
+// layer, the exchange and the recording run in the loop thread without the GIL.
+class PyFrankaIO final : public RobotIO {
+ public:
+  PyFrankaIO(py::object robot, const RobotModel& model) : robot_(std::move(robot)), model_(model) {
+    py::module_ pf = py::module_::import("pylibfranka");
+    torques_ = pf.attr("Torques");
+    positions_ = pf.attr("JointPositions");
+    controller_mode_ = pf.attr("ControllerMode");
+  }
+  ~PyFrankaIO() override {
+    py::gil_scoped_acquire gil;
+    active_ = py::object();
+    robot_ = py::object();
+  }
+  bool start(ControlMode mode) override {
+    py::gil_scoped_acquire gil;
+    mode_ = mode;
+    try {
+      if (mode == ControlMode::JointPosition) {
+        active_ = robot_.attr("start_joint_position_control")(controller_mode_.attr("JointImpedance"));
+      } else {
+        active_ = robot_.attr("start_torque_control")();
+      }
+    } catch (py::error_already_set& e) {
+      error_ = e.what();
+      return false;
+    }
+    return true;
+  }
+  Status read(RobotState& s, double& dt) noexcept override {
+    {
+      py::gil_scoped_acquire gil;
+      try {
+        py::tuple r = active_.attr("readOnce")();
+        py::object st = r[0];
+        dt = r[1].attr("to_sec")().cast<double>();
+        copy7(st.attr("q"), s.q);
+        copy7(st.attr("dq"), s.dq);
+        copy7(st.attr("tau_ext_hat_filtered"), s.tau_ext);
+        s.time = st.attr("time").attr("to_sec")().cast<double>();
+        last_q_ = s.q;
+      } catch (std::exception& e) {
+        if (error_.empty()) error_ = e.what();
+        return Status::InvalidInput;
+      }
+    }
+    graspvla::robot::coriolis_torques(model_, s.q, s.dq, s.coriolis);
+    return Status::Ok;
+  }
+  Status write(const Command& cmd) noexcept override {
+    py::gil_scoped_acquire gil;
+    try {
+      py::list v(7);
+      const Vector7& src = mode_ == ControlMode::JointPosition ? cmd.q : cmd.tau;
+      for (int i = 0; i < 7; ++i) v[i] = src[i];
+      py::object c = mode_ == ControlMode::JointPosition ? positions_(v) : torques_(v);
+      if (cmd.finished) c.attr("motion_finished") = true;
+      active_.attr("writeOnce")(c);
+    } catch (std::exception& e) {
+      if (error_.empty()) error_ = e.what();
+      return Status::InvalidInput;
+    }
+    return Status::Ok;
+  }
+  void stop() noexcept override {
+    py::gil_scoped_acquire gil;
+    if (!active_ || !error_.empty()) {
+      active_ = py::object();
+      return;
+    }
+    try {
+      active_.attr("readOnce")();
+      py::list v(7);
+      for (int i = 0; i < 7; ++i) v[i] = mode_ == ControlMode::JointPosition ? last_q_[i] : 0.0;
+      py::object c = mode_ == ControlMode::JointPosition ? positions_(v) : torques_(v);
+      c.attr("motion_finished") = true;
+      active_.attr("writeOnce")(c);
+    } catch (std::exception& e) {
+      if (error_.empty()) error_ = e.what();
+    }
+    active_ = py::object();
+  }
+  bool self_paced() const noexcept override { return true; }
+  std::string name() const override { return "pylibfranka"; }
+  std::string error() const override { return error_; }
+
+ private:
+  static void copy7(const py::object& o, Vector7& dst) {
+    auto a = py::array_t<double, py::array::forcecast>::ensure(o);
+    if (!a || a.size() != 7) throw std::runtime_error("pylibfranka state: expected 7 values");
+    const double* p = a.data();
+    for (int i = 0; i < 7; ++i) dst[i] = p[i];
+  }
+  py::object robot_, active_, torques_, positions_, controller_mode_;
+  RobotModel model_;
+  ControlMode mode_ = ControlMode::JointImpedance;
+  Vector7 last_q_ = Vector7::Zero();
+};
 
 }  // namespace
 
@@ -257,6 +359,12 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
       })
       .def_property_readonly("time", &SimIO::sim_time);
 #endif
+
+  py::class_<PyFrankaIO, RobotIO, std::shared_ptr<PyFrankaIO>>(m, "PyFrankaIO")
+      .def(py::init([](py::object robot, const std::string& name, double finger_extension) {
+             return std::make_shared<PyFrankaIO>(std::move(robot), model_by_name(name, finger_extension));
+           }), py::arg("robot"), py::arg("robot_type") = "fr3", py::arg("finger_extension") = 0.0)
+      .def_property_readonly("error", &PyFrankaIO::error);
 
   py::class_<ControlLoop>(m, "ControlLoop")
       .def(py::init([](std::shared_ptr<RobotIO> io, const std::string& robot, const ControllerConfig& c,

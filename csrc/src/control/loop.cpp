@@ -59,6 +59,7 @@ void ControlLoop::start() {
     throw InvalidArgument("io: backend failed to start: " + backend_error_);
   }
   first_tick_ = true;
+  backend_failed_.store(false);
   stop_request_.store(false);
   t0_ = monotonic_seconds();
   running_.store(true);
@@ -83,7 +84,7 @@ std::uint64_t ControlLoop::step(std::uint64_t n) {
     tick(virtual_time_.load(std::memory_order_relaxed), cfg_.period * 1e6);
     (void)t0;
     virtual_time_.store(virtual_time_.load(std::memory_order_relaxed) + cfg_.period, std::memory_order_release);
-    if (!running_.load(std::memory_order_relaxed)) break;
+    if (!running_.load(std::memory_order_relaxed) || backend_failed_) break;
   }
   return k;
 }
@@ -122,7 +123,7 @@ LoopStats ControlLoop::stats() const {
   s.memory_locked = locked_;
   s.running = running_.load();
   s.rt_message = rt_message_;
-  s.backend_error = backend_error_;
+  s.backend_error = backend_failed_ ? io_->error() : backend_error_;
   return s;
 }
 
@@ -135,7 +136,10 @@ void ControlLoop::tick(double now, double period_us) noexcept {
     controller_.reset(in_.state, now);
     first_tick_ = false;
   }
-  if (static_cast<int>(rs) < 0) controller_.fault(StopReason::BackendError);
+  if (static_cast<int>(rs) < 0) {
+    controller_.fault(StopReason::BackendError);
+    backend_failed_ = true;
+  }
   if (targets_.update()) {
     const Target& t = targets_.front();
     if (t.seq != last_seq_ || t.seq == 0) {
@@ -147,7 +151,10 @@ void ControlLoop::tick(double now, double period_us) noexcept {
   if (halt_request_.exchange(false, std::memory_order_acq_rel)) controller_.request_stop();
   const Status st = controller_.update(in_, out_);
   const Status ws = io_->write(out_.command);
-  if (static_cast<int>(ws) < 0) controller_.fault(StopReason::BackendError);
+  if (static_cast<int>(ws) < 0) {
+    controller_.fault(StopReason::BackendError);
+    backend_failed_ = true;
+  }
   stop_reason_.store(static_cast<int>(controller_.stop_reason()), std::memory_order_relaxed);
 
   const double compute_us = (monotonic_seconds() - t_start) * 1e6;
@@ -224,6 +231,7 @@ void ControlLoop::thread_main() {
     atomic_max(max_late_us_, late_us);
     tick(wake - t0_, (wake - last_start) * 1e6);
     last_start = wake;
+    if (backend_failed_) break;  // e.g. a libfranka reflex: the motion has ended
     const double done = monotonic_seconds();
     if (!paced && done > deadline + cfg_.period) {
       // this tick's command is late: count the deadlines passed and skip them (no catch-up burst)

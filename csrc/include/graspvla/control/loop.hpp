@@ -100,6 +100,7 @@ class ControlLoop {
   std::atomic<bool> has_snapshot_{false};
   std::uint64_t last_seq_ = 0;
   bool first_tick_ = true;
+  std::atomic<bool> backend_failed_{false};
   double t0_ = 0.0;                  // monotonic start (s)
   std::atomic<double> virtual_time_{0.0};
   bool realtime_ = false, locked_ = false;

@@ -1,0 +1,35 @@
+"""Real-time control: a C++ 1 kHz loop between a policy (action chunks at 3-30 Hz) and a Franka
+arm or its MuJoCo simulation.
+
+Controllers: joint impedance, Cartesian impedance (TCP pose targets, the GraspVLA deployment
+mode) and joint position tracking, with jerk-limited blending into every new chunk,
+libfranka-equivalent limitRate / low-pass filtering and torque-rate saturation. Safety: NaN or
+out-of-limit targets are rejected, a watchdog holds then stops, an external force above 15 N
+makes the arm retreat 5 cm upwards; every stop has a reason (``StopReason``).
+
+Units: rad, rad/s, Nm, m, s; poses are 4x4 TCP poses in the robot base frame.
+"""
+
+from __future__ import annotations
+
+from graspvla._core.control import ControlMode, StopReason
+from graspvla.control.bridge import PylibfrankaBridge
+from graspvla.control.config import ControllerConfig, LoopConfig, SimConfig
+from graspvla.control.loop import FLAGS, ControlLoop, LoopState, Trace, poses_to_points
+from graspvla.control.sim import SimBackend, fr3_mjcf
+
+__all__ = [
+    "FLAGS",
+    "ControlLoop",
+    "ControlMode",
+    "ControllerConfig",
+    "LoopConfig",
+    "LoopState",
+    "PylibfrankaBridge",
+    "SimBackend",
+    "SimConfig",
+    "StopReason",
+    "Trace",
+    "fr3_mjcf",
+    "poses_to_points",
+]
