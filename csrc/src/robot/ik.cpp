@@ -73,17 +73,35 @@ Status ik_dls(const RobotModel& model, const Transform& target, const Vector7& q
         return result.status;
       }
       frame_jacobian(model, ws, opt.frame, J);
-      Eigen::Matrix<double, 6, 6> A = J * J.transpose();
-      A.diagonal().array() += lambda2;
-      const Eigen::LDLT<Eigen::Matrix<double, 6, 6>> ldlt(A);
-      Vector7 dq = J.transpose() * ldlt.solve(err);
-      if (opt.posture_gain > 0.0 && score > 1e-3) {
-        // (I - J^+ J) (k (rest - q)), with the damped pseudo-inverse J^+ = J^T A^-1. Only in the
-        // coarse phase: the damped projector leaks ~lambda^2/sigma^2 into the task, which would
-        // stall the final convergence to micrometres.
-        const Vector7 z = opt.posture_gain * (rest - q);
-        dq += z - J.transpose() * ldlt.solve(J * z);
+      // Active set: a joint resting on a limit whose step points outwards is locked (its column
+      // removed) and the step recomputed, so the clamp does not waste the other joints' motion.
+      Jacobian Jw = J;
+      bool locked[kDof] = {false, false, false, false, false, false, false};
+      Vector7 dq;
+      for (int pass = 0; pass < 3; ++pass) {
+        Eigen::Matrix<double, 6, 6> A = Jw * Jw.transpose();
+        A.diagonal().array() += lambda2;
+        const Eigen::LDLT<Eigen::Matrix<double, 6, 6>> ldlt(A);
+        dq = Jw.transpose() * ldlt.solve(err);
+        if (opt.posture_gain > 0.0 && score > 1e-3) {
+          // (I - J^+ J) (k (rest - q)), with the damped pseudo-inverse J^+ = J^T A^-1. Only in the
+          // coarse phase: the damped projector leaks ~lambda^2/sigma^2 into the task, which would
+          // stall the final convergence to micrometres.
+          Vector7 z = opt.posture_gain * (rest - q);
+          for (int j = 0; j < kDof; ++j) if (locked[j]) z[j] = 0.0;
+          dq += z - Jw.transpose() * ldlt.solve(Jw * z);
+        }
+        bool changed = false;
+        for (int j = 0; j < kDof; ++j) {
+          if (!locked[j] && ((q[j] <= lo[j] && dq[j] < 0.0) || (q[j] >= hi[j] && dq[j] > 0.0))) {
+            locked[j] = true;
+            Jw.col(j).setZero();
+            changed = true;
+          }
+        }
+        if (!changed) break;
       }
+      for (int j = 0; j < kDof; ++j) if (locked[j]) dq[j] = 0.0;
       const double m = dq.cwiseAbs().maxCoeff();
       if (m > opt.max_step) dq *= opt.max_step / m;
       q = (q + dq).cwiseMax(lo).cwiseMin(hi);

@@ -21,7 +21,7 @@ def test_dls_ik_round_trip(name: str) -> None:
     targets = robot.fk(qs, Frame.TCP)
     res = robot.ik_batch(targets, seed=0)  # seeds: the middle of the joint range, not the answer
     print(f"{name}: DLS IK success {100 * res.success_rate:.1f}% on 1000 random reachable poses")
-    assert res.success_rate >= 0.97
+    assert res.success_rate >= 0.99
     ok = res.success
     reached = robot.fk(res.q[ok], Frame.TCP)
     np.testing.assert_allclose(reached[:, :3, 3], targets[ok][:, :3, 3], atol=2e-6)
