@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -67,7 +68,7 @@ class IKBatchResult:
         """Fraction of poses solved."""
         return float(self.success.mean()) if len(self.success) else 0.0
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[NDArray[np.generic]]:
         return iter((self.q, self.success, self.errors))
 
 
