@@ -110,6 +110,12 @@ class Robot:
     Frames: ``Frame.LINK1`` ... ``Frame.LINK7`` (DH / URDF link frames), ``Frame.FLANGE``
     (link8), ``Frame.HAND`` (flange rotated -pi/4 about z) and ``Frame.TCP`` (between the
     fingertips). Every pose is expressed in the robot base frame.
+
+    Dynamics (gravity, RNEA, CRBA mass matrix) use per-link inertials: the Panda defaults are
+    example-robot-data's ``panda.urdf`` with the hand and closed fingers lumped into link7;
+    the FR3 defaults are franka_description's arm (franky-sim ``fr3_clean.urdf``), which has
+    no hand: call ``add_load(*Robot.franka_hand_load())`` to carry it. Identified
+    parameters (e.g. Gaz et al. 2019) can replace them with :meth:`set_link_inertia`.
     """
 
     def __init__(self, name: RobotName = "fr3", finger_extension: float = 0.0) -> None:
