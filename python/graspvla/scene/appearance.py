@@ -65,7 +65,7 @@ class AppearanceConfig:
     headlight_prob: float = 0.7
     image_texture_prob: float = 0.5
     camera_distance: dict[str, tuple[float, float]] = field(default_factory=lambda: {
-        "front": (1.0, 1.3), "side": (0.9, 1.2)})
+        "front": (0.85, 1.15), "side": (0.8, 1.05)})
     camera_azimuth_deg: dict[str, tuple[float, float]] = field(default_factory=lambda: {
         "front": (-15.0, 15.0), "side": (-110.0, -70.0)})
     camera_elevation_deg: dict[str, tuple[float, float]] = field(default_factory=lambda: {
@@ -126,7 +126,7 @@ def _image_texture(rng: np.random.Generator, size: int = 128) -> np.ndarray:
         t = 0.5 + 0.5 * np.sin(2 * np.pi * ((x + y) * rng.uniform(2, 5) + 4.0 * noise)) ** 3
     else:  # blotchy noise
         t = noise
-    c1, c2 = rng.uniform(0, 1, 3), rng.uniform(0, 1, 3)
+    c1, c2 = _colour_pair(rng)
     img = c1[None, None] * (1 - t[..., None]) + c2[None, None] * t[..., None]
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
@@ -136,7 +136,21 @@ def _texture(rng: np.random.Generator, image_prob: float) -> TextureSpec:
         return TextureSpec("image", (0, 0, 0), (0, 0, 0), (float(rng.uniform(1, 4)),) * 2, _image_texture(rng))
     kind = ("checker", "gradient", "flat")[int(rng.integers(3))]
     rep = float(rng.uniform(2, 12))
-    return TextureSpec(kind, _rgb(rng, 0.1, 0.9), _rgb(rng, 0.1, 0.9), (rep, rep))
+    c1, c2 = _colour_pair(rng)
+    return TextureSpec(kind, tuple(map(float, c1)), tuple(map(float, c2)), (rep, rep))  # type: ignore[arg-type]
+
+
+def _colour_pair(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two texture colours: mostly a muted base colour with a darker/lighter shade of it
+    (wood, stone, cloth-like), sometimes two unrelated colours (strong distraction)."""
+    base = rng.uniform(0.15, 0.9, 3)
+    grey = base.mean()
+    base = grey + (base - grey) * rng.uniform(0.2, 1.0)  # desaturate
+    if rng.random() < 0.75:
+        other = np.clip(base * rng.uniform(0.55, 0.9) + rng.normal(0, 0.03, 3), 0, 1)
+    else:
+        other = rng.uniform(0.1, 0.9, 3)
+    return np.clip(base, 0, 1), other
 
 
 def _camera(name: str, cfg: AppearanceConfig, rng: np.random.Generator, centre: np.ndarray) -> CameraSpec:

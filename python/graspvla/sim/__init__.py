@@ -7,6 +7,13 @@ and limits agree with ``graspvla.robot.Robot("fr3")``; sites ``flange`` and ``tc
 
 from __future__ import annotations
 
+import os as _os
+
+# Headless default: without a display, use EGL (Mesa llvmpipe on CPU) unless the user chose.
+# Must happen before mujoco is imported for the first time.
+if "MUJOCO_GL" not in _os.environ and not _os.environ.get("DISPLAY"):
+    _os.environ["MUJOCO_GL"] = "egl"
+
 from graspvla.sim.model import build_scene_spec, object_pose
 from graspvla.sim.robot_model import (ARM_JOINTS, FINGER_JOINTS, GRIPPER_MAX_WIDTH, TCP_OFFSET, fr3_spec,
                                       franka_hand_spec)

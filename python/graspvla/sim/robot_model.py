@@ -53,7 +53,7 @@ FINGER_JOINTS: tuple[str, str] = ("finger_joint1", "finger_joint2")
 FLANGE_OFFSET = 0.107  # link7 -> flange along z [m]
 TCP_OFFSET = 0.1034  # hand -> TCP along z [m]
 GRIPPER_MAX_WIDTH = 0.08  # [m]
-_DECIMATE_VERSION = "v1"
+_DECIMATE_VERSION = "v3"
 _GRIP_KP = 2000.0  # [N/m] on the finger tendon
 _GRIP_KV = 100.0  # [N s/m]
 
@@ -78,28 +78,47 @@ def _decimate(vertices: np.ndarray, faces: np.ndarray, target_faces: int) -> tup
 
         v, f = fast_simplification.simplify(vertices.astype(np.float32), faces.astype(np.int64),
                                             target_count=int(target_faces))
-        return np.asarray(v, np.float64), np.asarray(f, np.int64)
+        v, f = np.asarray(v, np.float64), np.asarray(f, np.int64)
     except ImportError:
-        return _cluster_decimate(vertices, faces, target_faces)
+        v, f = vertices, faces
+    # edge collapse stalls on the Menagerie meshes' non-manifold sheets; finish by clustering
+    if len(f) > 1.5 * target_faces:
+        v, f = _cluster_decimate(v, f, target_faces)
+    return v, f
 
 
 def _cluster_decimate(vertices: np.ndarray, faces: np.ndarray, target_faces: int) -> tuple[np.ndarray, np.ndarray]:
-    """Vertex-clustering decimation: snap vertices to a grid sized for ~target_faces."""
-    ext = np.ptp(vertices, axis=0).max()
-    ratio = max(target_faces / max(len(faces), 1), 1e-3)
-    cell = ext / max(4.0, np.sqrt(len(faces) * ratio / 2.0))
+    """Vertex-clustering decimation: snap vertices to a grid whose cell size is searched
+    (bisection on log cell size) so that about ``target_faces`` faces remain."""
+    ext = float(np.ptp(vertices, axis=0).max())
+    lo, hi = ext / 2000.0, ext / 4.0  # fine (many faces) .. coarse (few faces)
+    best = (vertices, faces)
+    for _ in range(12):
+        cell = np.sqrt(lo * hi)
+        v, f = _cluster_once(vertices, faces, cell)
+        if len(f) >= target_faces:
+            best, lo = (v, f), cell
+        else:
+            hi = cell
+        if abs(len(f) - target_faces) < 0.1 * target_faces:
+            return v, f
+    return best
+
+
+def _cluster_once(vertices: np.ndarray, faces: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
     keys = np.floor(vertices / cell).astype(np.int64)
     _, inv = np.unique(keys, axis=0, return_inverse=True)
     inv = inv.reshape(-1)
     sums = np.zeros((inv.max() + 1, 3))
     np.add.at(sums, inv, vertices)
-    counts = np.bincount(inv).astype(np.float64)
-    v = sums / counts[:, None]
+    v = sums / np.bincount(inv).astype(np.float64)[:, None]
     f = inv[faces]
     keep = (f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])
-    f = np.unique(np.sort(f[keep], axis=1), axis=0, return_index=True)[1]
-    f = inv[faces][keep][np.sort(f)]
-    return v, f
+    f = f[keep]
+    first = np.unique(np.sort(f, axis=1), axis=0, return_index=True)[1]
+    f = f[np.sort(first)]
+    used, f = np.unique(f, return_inverse=True)
+    return v[used], f.reshape(-1, 3)
 
 
 def decimated_mesh(path: str | os.PathLike[str], ratio: float = 0.15, min_faces: int = 300

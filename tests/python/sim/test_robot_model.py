@@ -113,3 +113,20 @@ def test_bad_arguments():
         fr3_spec(actuation="velocity")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="mount"):
         franka_hand_spec(mount="glued")  # type: ignore[arg-type]
+
+
+def test_decimation_fallback_without_fast_simplification(monkeypatch, tmp_path):
+    import sys
+
+    from graspvla.sim.robot_model import decimated_mesh, franky_assets_dir
+
+    trimesh = pytest.importorskip("trimesh")
+    monkeypatch.setenv("GRASPVLA_CACHE", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "fast_simplification", None)  # import -> ImportError
+    path = franky_assets_dir() / "meshes" / "link2_vis.obj"
+    v, f = decimated_mesh(path, ratio=0.15)
+    src = trimesh.load(path, force="mesh", process=False)
+    assert 0.1 * len(src.faces) < len(f) < 0.25 * len(src.faces)
+    np.testing.assert_allclose(v.min(0), src.vertices.min(0), atol=0.01)
+    np.testing.assert_allclose(v.max(0), src.vertices.max(0), atol=0.01)
+    assert len(list(tmp_path.rglob("*.npz"))) == 1 and not list(tmp_path.rglob("*.tmp-*"))
