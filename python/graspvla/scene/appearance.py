@@ -64,6 +64,7 @@ class AppearanceConfig:
     n_lights: tuple[int, int] = (1, 4)
     headlight_prob: float = 0.7
     image_texture_prob: float = 0.5
+    object_texture_prob: float = 0.35
     camera_distance: dict[str, tuple[float, float]] = field(default_factory=lambda: {
         "front": (0.85, 1.15), "side": (0.8, 1.05)})
     camera_azimuth_deg: dict[str, tuple[float, float]] = field(default_factory=lambda: {
@@ -88,6 +89,9 @@ class Appearance:
     object_specular: tuple[float, ...]
     object_shininess: tuple[float, ...]
     cameras: tuple[CameraSpec, ...]
+    #: per object: None (plain colour) or a texture; builtin kinds are recoloured around the
+    #: object's own colour by the model builder, so the category palette still shows.
+    object_textures: tuple[TextureSpec | None, ...] = ()
 
 
 def look_at_quat(pos: np.ndarray, target: np.ndarray, up: np.ndarray = np.array([0.0, 0.0, 1.0])) -> np.ndarray:
@@ -195,4 +199,12 @@ def sample_appearance(rng: np.random.Generator, cfg: AppearanceConfig, workspace
     spec = tuple(float(x) for x in rng.uniform(0.0, 0.8, n_objects))
     shin = tuple(float(x) for x in rng.uniform(0.0, 0.9, n_objects))
     cams = tuple(_camera(c, cfg, rng, workspace_centre) for c in CAMERA_NAMES)
-    return Appearance(tuple(lights), head, table_tex, floor_tex, wall_tex, sky, spec, shin, cams)
+    obj_tex = []
+    for _ in range(n_objects):
+        if cfg.randomize and rng.random() < cfg.object_texture_prob:
+            t = _texture(rng, 0.3)
+            rep = float(rng.uniform(15.0, 40.0))  # tiles per metre: 2.5 - 7 cm pattern
+            obj_tex.append(TextureSpec(t.kind if t.kind != "flat" else "checker", t.rgb1, t.rgb2, (rep, rep), t.image))
+        else:
+            obj_tex.append(None)
+    return Appearance(tuple(lights), head, table_tex, floor_tex, wall_tex, sky, spec, shin, cams, tuple(obj_tex))

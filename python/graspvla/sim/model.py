@@ -13,6 +13,7 @@ Rendering settings favour speed on CPU rasterisers: no shadows, no reflections, 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import mujoco
@@ -177,10 +178,19 @@ def build_scene_spec(scene: "Scene", robot: bool = True, decimate: bool = True, 
             mesh.name = mname
             mesh.uservert = np.asarray(a.vertices, np.float32).reshape(-1).tolist()
             mesh.userface = np.asarray(a.faces, np.int32).reshape(-1).tolist()
-            mat = spec.add_material()
-            mat.name = mname
-            mat.rgba = list(map(float, a.rgba))
             i = o.id
+            tex = app.object_textures[i] if i < len(app.object_textures) else None
+            if tex is not None:
+                if tex.kind != "image":  # recolour around the object's own colour
+                    base = np.asarray(a.rgba[:3], float)
+                    tex = replace(tex, rgb1=tuple(map(float, base)),
+                                  rgb2=tuple(map(float, np.clip(0.5 * base + 0.5 * np.asarray(tex.rgb2), 0, 1))))
+                _add_texture(spec, mname, tex)
+                mat = spec.material(mname)
+            else:
+                mat = spec.add_material()
+                mat.name = mname
+                mat.rgba = list(map(float, a.rgba))
             mat.specular = app.object_specular[i % len(app.object_specular)] if app.object_specular else 0.3
             mat.shininess = app.object_shininess[i % len(app.object_shininess)] if app.object_shininess else 0.3
             mat.reflectance = 0.0
