@@ -175,6 +175,23 @@ class Simulator:
         """{object id: 4x4 pose (object frame -> base frame)} of every scene object."""
         return {o.id: object_pose(self.data, b) for o, b in zip(self.scene.objects, self._obj_bodies)}
 
+    def set_object_pose(self, object_id: int, pose: np.ndarray) -> None:
+        """Teleport object ``object_id`` to ``pose`` (4x4, base frame) with zero velocity."""
+        if not 0 <= int(object_id) < len(self.scene.objects):
+            raise InvalidInputError(f"object_id {object_id} is not in 0..{len(self.scene.objects) - 1}")
+        T = np.asarray(pose, dtype=np.float64)
+        if T.shape != (4, 4) or not np.all(np.isfinite(T)):
+            raise InvalidInputError(f"pose must be a finite 4x4 matrix, got shape {T.shape}")
+        m = self.model
+        j = m.body_jntadr[self._obj_bodies[int(object_id)]]
+        qa, da = m.jnt_qposadr[j], m.jnt_dofadr[j]
+        q = np.empty(4)
+        mujoco.mju_mat2Quat(q, np.ascontiguousarray(T[:3, :3]).reshape(-1))
+        self.data.qpos[qa:qa + 3] = T[:3, 3]
+        self.data.qpos[qa + 3:qa + 7] = q
+        self.data.qvel[da:da + 6] = 0.0
+        mujoco.mj_forward(m, self.data)
+
     def object_velocities(self) -> dict[int, np.ndarray]:
         """{object id: (6,) [angular (rad/s); linear (m/s)]} at the object COM, world axes."""
         out = {}

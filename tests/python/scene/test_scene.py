@@ -68,3 +68,23 @@ def test_bad_config():
         SceneConfig(n_objects=(0, 2))
     with pytest.raises(InvalidInputError, match="unknown"):
         SceneConfig(categories=("unicorn",))
+
+
+def test_scene_from_catalogue(tmp_path, monkeypatch):
+    from graspvla.assets import AssetCatalog
+
+    monkeypatch.setenv("GRASPVLA_CACHE", str(tmp_path / "cache"))
+    cat = AssetCatalog.create(tmp_path / "cat")
+    names = cat.add_procedural(1, seed=5, categories=["cube", "can"])
+    scene = generate_scene(SceneConfig(n_objects=(2, 2), catalog=str(tmp_path / "cat")), seed=0)
+    assert {o.asset.name for o in scene.objects} <= set(names)
+
+
+def test_set_object_pose_roundtrip(scene):
+    with Simulator(scene) as sim:
+        T = scene.objects[0].pose.copy()
+        T[:3, 3] += [0.0, 0.0, 0.05]
+        sim.set_object_pose(0, T)
+        np.testing.assert_allclose(sim.object_poses()[0], T, atol=1e-9)
+        with pytest.raises(InvalidInputError):
+            sim.set_object_pose(99, T)
