@@ -104,7 +104,6 @@ def main() -> None:
         a = render_fps(ours, h, w, n)
         b = render_fps(peer, h, w, n)
         rows.append((f"render RGB {w}x{h} fps (front, randomised)", a, b))
-    a = render_fps_seg = None  # noqa: F841
     t0 = time.perf_counter()
     for _ in range(max(5, n224 // 4)):
         ours.render_segmentation("front")

@@ -217,12 +217,10 @@ def build_scene_spec(scene: "Scene", robot: bool = True, decimate: bool = True, 
         # start at the scene's arm configuration with the gripper open
         key = spec.add_key()
         key.name = "home"
-        nq_obj = 7 * len(scene.objects)
         qpos = list(map(float, scene.robot_q)) + [0.04, 0.04]
         for o in scene.objects:
             qpos += o.pose[:3, 3].tolist() + _quat(o.pose[:3, :3])
         key.qpos = qpos
-        del nq_obj
         if actuation == "position":
             key.ctrl = list(map(float, scene.robot_q)) + [0.08]
         else:
