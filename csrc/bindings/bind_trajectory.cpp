@@ -32,10 +32,20 @@ std::vector<double>* fields(DynamicInput& in, int k) {
   return f[k];
 }
 
+bool validate_dof(const DynamicInput& in, std::size_t i) {
+  const double V = in.max_velocity[i], A = in.max_acceleration[i], J = in.max_jerk[i];
+  const double vf = in.target_velocity[i], af = in.target_acceleration[i];
+  return V > 0 && A > 0 && J > 0 && std::abs(vf) <= V * (1 + 1e-12) && std::abs(af) <= A * (1 + 1e-12) &&
+         std::abs(vf - af * std::abs(af) / (2.0 * J)) <= V * (1 + 1e-12) &&
+         std::abs(in.current_acceleration[i]) <= A * (1 + 1e-9) + 1e-12 && in.target_position[i] >= in.min_position[i] &&
+         in.target_position[i] <= in.max_position[i];
+}
+
 // Raises a clear exception naming the argument for every way validate() can fail.
 void explain_invalid(const DynamicInput& in) {
   const std::size_t n = in.dof();
   for (std::size_t i = 0; i < n; ++i) {
+    if (validate_dof(in, i)) continue;  // the common case: no message to build
     const std::string dof = " (DoF " + std::to_string(i) + ")";
     const double V = in.max_velocity[i], A = in.max_acceleration[i], J = in.max_jerk[i];
     if (!(V > 0)) throw graspvla::InvalidArgument("max_velocity: limits must be > 0" + dof);

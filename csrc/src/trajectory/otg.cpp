@@ -33,10 +33,12 @@ template <class Profiles, class In>
 Status synchronise(const In& in, double T0, Profiles& profiles, double& T_out) noexcept {
   const std::size_t n = in.dof();
   double T = T0;
+  std::size_t fixed_dof = n;  // a DoF whose profile for T is already set (a gap's end)
   for (int round = 0; round < 16; ++round) {
     std::size_t failed = n;
     Profile m;
     for (std::size_t i = 0; i < n; ++i) {
+      if (i == fixed_dof) continue;
       if (round > 0) {  // profiles were overwritten by an unsuccessful round
         if (min_time(in, i, profiles[i]) != Status::Ok) return Status::Infeasible;
       }
@@ -51,8 +53,23 @@ Status synchronise(const In& in, double T0, Profiles& profiles, double& T_out) n
       T_out = T;
       return Status::Ok;
     }
-    // T falls into a duration gap of DoF `failed` (m holds its minimum-time profile): step past
-    // the gap (grow geometrically, then bisect back to its end so T stays close to optimal).
+    // T falls into a duration gap of DoF `failed` (m holds its minimum-time profile). The gap
+    // ends at one of the family's extremal profiles: take the first one longer than T.
+    Profile cands[8];
+    const int nc = candidate_profiles(in.current_position[failed], in.current_velocity[failed],
+                                      in.current_acceleration[failed], in.target_position[failed],
+                                      in.target_velocity[failed], in.target_acceleration[failed],
+                                      limits_of(in, failed), cands, 8);
+    int c = 0;
+    while (c < nc && !(cands[c].duration > T)) ++c;
+    if (c < nc) {
+      T = cands[c].duration;
+      profiles[failed] = cands[c];
+      fixed_dof = failed;
+      continue;
+    }
+    // No candidate (not expected): grow geometrically, then bisect back to the gap's end.
+    fixed_dof = n;
     Profile probe;
     auto ok = [&](double t) { return fixed(in, failed, t, probe, m) == Status::Ok; };
     double lo = T, step = std::max(1e-6, 1e-3 * T), hi = T + step;

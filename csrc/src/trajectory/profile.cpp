@@ -95,12 +95,13 @@ inline void shape(const Problem& P, double vp, Shape& S) {
 // |f| <= ftol or the bracket is below xtol. Returns the final iterate; `ok` tells whether the
 // residual criterion was met.
 template <class F>
-double illinois(F&& f, double a, double b, double fa, double fb, double xtol, double ftol, bool& ok) {
+double illinois(F&& f, double a, double b, double fa, double fb, double xtol, double ftol, bool& ok,
+                int max_iter = 200) {
   ok = true;
   if (std::abs(fa) <= ftol) return a;
   if (std::abs(fb) <= ftol) return b;
   int side = 0;
-  for (int it = 0; it < 200; ++it) {
+  for (int it = 0; it < max_iter; ++it) {
     double m = (a * fb - b * fa) / (fb - fa);
     if (!(m > std::min(a, b) && m < std::max(a, b))) m = 0.5 * (a + b);
     const double fm = f(m);
@@ -140,27 +141,55 @@ bool valid_inputs(double p0, double v0, double a0, double pf, double vf, double 
          std::abs(af) <= L.a * (1 + 1e-12);
 }
 
-// Minimum-time peak velocity and cruise time.
+// Minimum-time peak velocity and cruise time. D(vp) grows with vp except possibly between the
+// two kinks where a change switches direction (vp = the velocity (v0, a0) settles at, and the
+// velocity from which (vf, af) is reached by a single ramp), so the roots of D(vp) = dist are
+// searched on the three intervals between -vmax, the kinks and +vmax, and the fastest of them
+// and of the cruises at +-vmax is taken.
 void optimal_peak(const Problem& P, double& vp, double& tc, Shape& S) {
-  Shape hi;
-  shape(P, P.L.v, hi);
-  if (P.dist >= hi.dist) {
-    vp = P.L.v;
-    tc = (P.dist - hi.dist) / P.L.v;
-    S = hi;
-    return;
+  const double V = P.L.v;
+  double k1 = std::clamp(P.v0 + P.a0 * std::abs(P.a0) / (2.0 * P.L.j), -V, V);
+  double k2 = std::clamp(P.vf - P.af * std::abs(P.af) / (2.0 * P.L.j), -V, V);
+  if (k1 > k2) std::swap(k1, k2);
+  const double xs[4] = {-V, k1, k2, V};
+  double fs[4];
+  double best = kInf;
+  auto f = [&](double x) { shape(P, x, S); return S.dist - P.dist; };
+  fs[3] = f(V);
+  if (fs[3] >= 0 ? fs[3] <= dist_tol(P) : true) {
+    const double t = S.time + std::max(0.0, -fs[3]) / V;
+    if (t < best) best = t, vp = V, tc = std::max(0.0, -fs[3]) / V;
   }
-  shape(P, -P.L.v, S);
-  if (P.dist <= S.dist) {
-    vp = -P.L.v;
-    tc = (P.dist - S.dist) / -P.L.v;
-    return;
+  fs[0] = f(-V);
+  if (fs[0] <= 0 ? fs[0] >= -dist_tol(P) : true) {
+    const double t = S.time + std::max(0.0, fs[0]) / V;
+    if (t < best) best = t, vp = -V, tc = std::max(0.0, fs[0]) / V;
   }
-  bool ok;
-  vp = illinois([&](double x) { shape(P, x, S); return S.dist - P.dist; }, -P.L.v, P.L.v, S.dist - P.dist,
-                hi.dist - P.dist, 1e-15 * P.L.v, dist_tol(P), ok);
+  fs[1] = xs[1] > xs[0] ? f(xs[1]) : fs[0];
+  fs[2] = xs[2] > xs[1] ? f(xs[2]) : fs[1];
+  auto root = [&](double a, double b, double fa, double fb) {
+    bool ok;
+    const double r = illinois(f, a, b, fa, fb, 1e-15 * V, dist_tol(P), ok);
+    shape(P, r, S);
+    if (S.time < best) best = S.time, vp = r, tc = 0.0;
+  };
+  for (int k = 0; k < 3; ++k) {
+    if (!(xs[k + 1] > xs[k])) continue;
+    if ((fs[k] < 0) != (fs[k + 1] < 0)) {
+      root(xs[k], xs[k + 1], fs[k], fs[k + 1]);
+    } else if (k == 1) {  // between the kinks D may turn: two roots if the midpoint crosses
+      const double xm = 0.5 * (xs[1] + xs[2]), fm = f(xm);
+      if ((fm < 0) != (fs[1] < 0)) {
+        root(xs[1], xm, fs[1], fm);
+        root(xm, xs[2], fm, fs[2]);
+      }
+    }
+  }
+  if (best == kInf) {  // not expected: D is continuous and spans dist between the ends and cruises
+    vp = fs[3] <= 0 ? V : -V;
+    tc = 0.0;
+  }
   shape(P, vp, S);
-  tc = 0.0;
 }
 
 }  // namespace
@@ -205,6 +234,46 @@ void Profile::at(double time, double& p, double& v, double& a) const noexcept {
   integrate(dt, jk, p, v, a);
 }
 
+int candidate_profiles(double p0, double v0, double a0, double pf, double vf, double af, const DofLimits& L,
+                       Profile* out, int max_count) noexcept {
+  if (!valid_inputs(p0, v0, a0, pf, vf, af, L) || max_count < 1) return 0;
+  a0 = std::clamp(a0, -L.a, L.a);
+  const Problem P{v0, a0, vf, af, pf - p0, L};
+  Shape S;
+  auto f = [&](double x) { shape(P, x, S); return S.dist - P.dist; };
+  int count = 0;
+  // Cruise at the limit that the distance needs beyond the reach of zero-cruise profiles.
+  const double fhi = f(L.v);
+  if (fhi <= 0) write(S, -fhi / L.v, p0, v0, a0, out[count++]);
+  const double flo = f(-L.v);
+  if (flo >= 0 && count < max_count) write(S, flo / L.v, p0, v0, a0, out[count++]);
+  // Zero-cruise roots of D(vp) = dist: sample the peak velocity (including the kinks where a
+  // change switches direction) and refine every sign change.
+  constexpr int kSamples = 24;
+  double xs[kSamples + 3];
+  int nx = 0;
+  for (int k = 0; k <= kSamples; ++k) xs[nx++] = -L.v + 2.0 * L.v * k / kSamples;
+  xs[nx++] = std::clamp(v0 + a0 * std::abs(a0) / (2.0 * L.j), -L.v, L.v);
+  xs[nx++] = std::clamp(vf - af * std::abs(af) / (2.0 * L.j), -L.v, L.v);
+  std::sort(xs, xs + nx);
+  double xa = xs[0], fa = flo;
+  for (int k = 1; k < nx && count < max_count; ++k) {
+    const double xb = xs[k];
+    if (xb <= xa) continue;
+    const double fb = f(xb);
+    if (fb == 0 || (fa < 0) != (fb < 0)) {
+      bool ok;
+      const double r = illinois(f, xa, xb, fa, fb, 1e-15 * L.v, dist_tol(P), ok);
+      shape(P, r, S);
+      write(S, 0.0, p0, v0, a0, out[count++]);
+    }
+    xa = xb;
+    fa = fb;
+  }
+  std::sort(out, out + count, [](const Profile& x, const Profile& y) { return x.duration < y.duration; });
+  return count;
+}
+
 Status min_time_profile(double p0, double v0, double a0, double pf, double vf, double af, const DofLimits& L,
                         Profile& out) noexcept {
   if (!valid_inputs(p0, v0, a0, pf, vf, af, L)) return Status::InvalidInput;
@@ -237,29 +306,49 @@ Status fixed_time_profile(double p0, double v0, double a0, double pf, double vf,
     write(S, std::max(0.0, T - S.time), p0, v0, a0, out);
     return Status::Ok;
   }
-  // With cruise tc = T - time(vp) >= 0 the distance is g(vp) + dist. Search from vopt towards
-  // the side where g changes sign; peak velocities whose zero-cruise time already exceeds T are
-  // infeasible and count as "past the root" (sentinel sign), so the iteration converges either
-  // to a root or to the feasibility edge (then T lies in a duration gap: Infeasible).
-  const double g0 = S.dist + vopt * (T - S.time) - P.dist;
-  if (std::abs(g0) <= dist_tol(P)) {
-    write(S, T - S.time, p0, v0, a0, out);
-    return Status::Ok;
+  // With cruise tc = T - time(vp) the distance covered is g(vp) + dist, where
+  //   g(vp) = D(vp) + vp (T - time(vp)) - dist.
+  // At the optimal peak vopt, g = vopt (T - tmin) has the sign of vopt; at vp = 0 it is
+  // D(0) - dist, of the other sign (D grows with vp and D(vopt) <= dist for vopt > 0). Every
+  // root between 0 and vopt has D(vp) <= dist, hence a non-negative cruise: a valid profile.
+  if (std::abs(vopt) <= 1e-15 * L.v) {  // the optimum rests at zero velocity: cruise there
+    shape(P, 0.0, S);
+    write(S, std::max(0.0, T - S.time), p0, v0, a0, out);
+    return std::abs(out.duration - T) <= 1e-9 ? Status::Ok : Status::Infeasible;
   }
-  const double dir = g0 < 0 ? 1.0 : -1.0;  // g grows with vp (more peak velocity, more distance)
-  const double sentinel = dir * (1.0 + std::abs(P.dist) + L.v * T);
+  const double g0 = vopt * (T - tmin);
   auto g = [&](double vp) {
+    shape(P, vp, S);
+    return S.dist + vp * (T - S.time) - P.dist;
+  };
+  const double gz = g(0.0);
+  if ((gz < 0) != (g0 < 0) || std::abs(gz) <= dist_tol(P)) {
+    bool ok;
+    const double vp = illinois(g, 0.0, vopt, gz, g0, 1e-15 * L.v, dist_tol(P), ok);
+    const double gv = g(vp);
+    if (S.time <= T + 1e-12 && std::abs(gv) <= 1e3 * dist_tol(P)) {
+      write(S, std::max(0.0, T - S.time), p0, v0, a0, out);
+      return Status::Ok;
+    }
+  }
+  // D is not monotone between 0 and vopt: search from vopt over the whole side towards the
+  // sign change; peak velocities whose zero-cruise time exceeds T are infeasible and count as
+  // "past the root", so the iteration ends at a root or at the feasibility edge (then T lies
+  // in a duration gap of this family: Infeasible, and the caller looks further).
+  const double dir = g0 < 0 ? 1.0 : -1.0;
+  const double sentinel = dir * (1.0 + std::abs(P.dist) + L.v * T);
+  auto gs = [&](double vp) {
     shape(P, vp, S);
     if (S.time > T) return sentinel;
     return S.dist + vp * (T - S.time) - P.dist;
   };
   const double end = dir * L.v;
-  const double gend = g(end);
+  const double gend = gs(end);
   if ((gend < 0) == (g0 < 0) && std::abs(gend) > dist_tol(P)) return Status::Infeasible;
   bool ok;
-  const double vp = illinois(g, vopt, end, g0, gend, 1e-15 * L.v, dist_tol(P), ok);
-  const double gv = g(vp);
-  if (S.time > T || std::abs(gv) > 1e3 * dist_tol(P)) return Status::Infeasible;
+  const double vp = illinois(gs, vopt, end, g0, gend, 1e-15 * L.v, dist_tol(P), ok);
+  const double gv = gs(vp);
+  if (S.time > T + 1e-12 || std::abs(gv) > 1e3 * dist_tol(P)) return Status::Infeasible;
   write(S, std::max(0.0, T - S.time), p0, v0, a0, out);
   return Status::Ok;
 }

@@ -49,4 +49,11 @@ Status min_time_profile(double p0, double v0, double a0, double pf, double vf, d
 Status fixed_time_profile(double p0, double v0, double a0, double pf, double vf, double af, const DofLimits& lim,
                           double duration, Profile& out, const Profile* min_time = nullptr) noexcept;
 
+/// The family's extremal profiles: the zero-cruise profile at every root of D(vp) = distance,
+/// and the cruise at the velocity limit when the distance needs it; sorted by duration, at
+/// most `max_count`; returns how many. A duration gap of the family ends at one of them (used
+/// to step past gaps during time synchronisation).
+int candidate_profiles(double p0, double v0, double a0, double pf, double vf, double af, const DofLimits& lim,
+                       Profile* out, int max_count) noexcept;
+
 }  // namespace graspvla::trajectory
