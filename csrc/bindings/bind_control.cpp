@@ -204,6 +204,7 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
   flags["TORQUE_RATE_LIMITED"] = int(kFlagTorqueRateLimited);
   flags["RATE_LIMITED"] = int(kFlagRateLimited);
   flags["REPLANNED"] = int(kFlagReplanned);
+  flags["OTG_FALLBACK"] = int(kFlagOtgFallback);
   m.attr("FLAGS") = flags;
 #ifdef GRASPVLA_HAS_MUJOCO
   m.attr("HAS_MUJOCO") = true;

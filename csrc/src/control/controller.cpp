@@ -91,6 +91,7 @@ void Controller::reset(const RobotState& state, double time) noexcept {
     otg_in_.current_velocity[i] = 0.0;
     otg_in_.current_acceleration[i] = 0.0;
     otg_in_.target_velocity[i] = 0.0;
+    otg_in_.target_acceleration[i] = 0.0;
   }
   if (ndof_ == 7) {
     for (int i = 0; i < kDof; ++i) otg_in_.current_position[i] = state.q[i];
@@ -184,6 +185,7 @@ Status Controller::set_target(const Target& t, double time) noexcept {
   target_ = t;
   has_target_ = true;
   target_received_ = time;
+  motion_end_ = time;
   point_index_ = -1;
   holding_ = false;
   finished_ = false;
@@ -206,6 +208,7 @@ void Controller::brake() noexcept {
     const double a = otg_in_.max_acceleration[i];
     otg_in_.target_position[i] = otg_in_.current_position[i] + v * std::abs(v) / (2.0 * a);
     otg_in_.target_velocity[i] = 0.0;
+    otg_in_.target_acceleration[i] = 0.0;
   }
   otg_in_.min_duration = 0.0;
 }
@@ -294,13 +297,18 @@ Status Controller::update(const Input& in, Output& out) noexcept {
                                                 L.q_max[i] - cfg_.joint_limit_margin);
       }
     }
-    for (int i = 0; i < ndof_; ++i) otg_in_.target_velocity[i] = 0.0;
+    for (int i = 0; i < ndof_; ++i) {
+      otg_in_.target_velocity[i] = 0.0;
+      otg_in_.target_acceleration[i] = 0.0;
+    }
     otg_in_.min_duration = 0.0;
   }
 
   // 3) watchdog
   if (has_target_ && stop_reason_ == StopReason::None) {
-    const double deadline = std::max(target_received_, target_.stamp + target_.length * target_.dt);
+    // the policy is late once the last point is due AND the motion towards it has ended
+    const double deadline =
+        std::max(std::max(target_received_, target_.stamp + target_.length * target_.dt), motion_end_);
     const double age = now - deadline;
     if (cfg_.watchdog_stop > 0.0 && age > cfg_.watchdog_stop) {
       stop(StopReason::Watchdog);
@@ -323,29 +331,40 @@ Status Controller::update(const Input& in, Output& out) noexcept {
     }
     if (idx != point_index_) {
       point_index_ = idx;
-      double p[7], pn[7];
+      // point idx and its neighbours in OTG coordinates (same rotation-vector branch)
+      double p[7] = {0}, pn[7] = {0}, pp[7] = {0};
+      const bool last = idx + 1 >= target_.length;
+      const bool first = idx == 0;
       if (ndof_ == 6) {
         cart_point(target_.points[idx], p);
+        const auto save = otg_in_.current_position;
+        for (int i = 0; i < 6; ++i) otg_in_.current_position[i] = p[i];
+        if (!last) cart_point(target_.points[idx + 1], pn);
+        if (!first) cart_point(target_.points[idx - 1], pp);
+        otg_in_.current_position = save;
       } else {
-        for (int i = 0; i < 7; ++i) p[i] = target_.points[idx][i];
-      }
-      const bool last = idx + 1 >= target_.length;
-      if (!last) {
-        if (ndof_ == 6) {
-          // represent the next point relative to this one (same branch of the rotation vector)
-          const auto save = otg_in_.current_position;
-          for (int i = 0; i < 6; ++i) otg_in_.current_position[i] = p[i];
-          cart_point(target_.points[idx + 1], pn);
-          otg_in_.current_position = save;
-        } else {
-          for (int i = 0; i < 7; ++i) pn[i] = target_.points[idx + 1][i];
+        for (int i = 0; i < 7; ++i) {
+          p[i] = target_.points[idx][i];
+          if (!last) pn[i] = target_.points[idx + 1][i];
+          if (!first) pp[i] = target_.points[idx - 1][i];
         }
       }
+      // velocity and acceleration at the point from finite differences of the chunk (central
+      // where possible), so a smooth chunk is followed without stopping at every point
+      const double h = target_.dt;
       for (int i = 0; i < ndof_; ++i) {
         otg_in_.target_position[i] = p[i];
-        const double v = last ? 0.0 : (pn[i] - p[i]) / target_.dt;
+        double v = 0.0, a = 0.0;
+        if (!last && !first) {
+          v = (pn[i] - pp[i]) / (2.0 * h);
+          a = (pn[i] - 2.0 * p[i] + pp[i]) / (h * h);
+        } else if (!last) {
+          v = (pn[i] - p[i]) / h;
+        }
         const double vm = 0.9 * otg_in_.max_velocity[i];
+        const double am = 0.5 * otg_in_.max_acceleration[i];
         otg_in_.target_velocity[i] = std::clamp(v, -vm, vm);
+        otg_in_.target_acceleration[i] = std::clamp(a, -am, am);
       }
       otg_in_.min_duration = std::max(0.0, target_.stamp + (idx + 1) * target_.dt - now);
     }
@@ -354,7 +373,11 @@ Status Controller::update(const Input& in, Output& out) noexcept {
   // 5) online trajectory generation
   Status st = otg_.update(otg_in_, otg_out_);
   if (static_cast<int>(st) < 0) {
-    for (int i = 0; i < ndof_; ++i) otg_in_.target_velocity[i] = 0.0;
+    out.flags |= kFlagOtgFallback;
+    for (int i = 0; i < ndof_; ++i) {
+      otg_in_.target_velocity[i] = 0.0;
+      otg_in_.target_acceleration[i] = 0.0;
+    }
     otg_in_.min_duration = 0.0;
     st = otg_.update(otg_in_, otg_out_);
   }
@@ -367,6 +390,7 @@ Status Controller::update(const Input& in, Output& out) noexcept {
       otg_out_.new_acceleration[i] = 0.0;
       otg_in_.target_position[i] = otg_in_.current_position[i];
       otg_in_.target_velocity[i] = 0.0;
+    otg_in_.target_acceleration[i] = 0.0;
     }
   }
   if (otg_out_.new_calculation) out.flags |= kFlagReplanned;
@@ -374,6 +398,7 @@ Status Controller::update(const Input& in, Output& out) noexcept {
   desired_from_otg(s.q);
   const bool at_end = st == Status::Finished;
   finished_ = has_target_ && following && at_end && point_index_ == target_.length - 1;
+  if (following && !finished_) motion_end_ = now;
 
   // 6) control law and command shaping
   const Status law = control_law(in, out);

@@ -120,6 +120,7 @@ class Controller {
   Target target_{};
   bool has_target_ = false;
   double target_received_ = 0.0;
+  double motion_end_ = 0.0;  // last time the desired motion was still moving towards the final point
   int point_index_ = -1;
   bool holding_ = false;
   bool retreating_ = false;

@@ -75,6 +75,7 @@ enum Flags : std::uint32_t {
   kFlagTorqueRateLimited = 1u << 5,
   kFlagRateLimited = 1u << 6,     ///< limitRate changed the position command
   kFlagReplanned = 1u << 7,       ///< the trajectory generator re-planned
+  kFlagOtgFallback = 1u << 8,     ///< the generator rejected the chunk point's velocity; planned to rest there
 };
 
 /// A target or an action chunk from the policy.
