@@ -12,6 +12,7 @@ import sys
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("graspvla.cli.demo", "run the end-to-end demo and write a report"),
+    "eval": ("graspvla.cli.eval", "closed-loop grasping benchmark in simulation"),
 }
 
 
