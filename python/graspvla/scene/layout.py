@@ -215,12 +215,15 @@ def _settle(scene: Scene) -> Scene:
     check_every = max(1, int(0.1 / model.opt.timestep))
     n_steps = int(cfg.settle_time / model.opt.timestep)
     rested = False
+    calm = 0
     for step in range(1, n_steps + 1):
         mujoco.mj_step(model, data)
         if step % check_every == 0 and step * model.opt.timestep >= 0.3:
-            v = data.cvel[bodies]  # (n, 6) [angular; linear] at the body COM frame origin
-            if np.all(np.linalg.norm(v[:, 3:], axis=1) < cfg.rest_lin_vel) and \
-                    np.all(np.linalg.norm(v[:, :3], axis=1) < cfg.rest_ang_vel):
+            v = data.cvel[bodies]  # (n, 6) [angular; linear] at each free body's COM
+            still = np.all(np.linalg.norm(v[:, 3:], axis=1) < cfg.rest_lin_vel) and \
+                np.all(np.linalg.norm(v[:, :3], axis=1) < cfg.rest_ang_vel)
+            calm = calm + 1 if still else 0
+            if calm >= 3:  # at rest for 0.3 s, not just at a turning point
                 rested = True
                 break
         if not np.all(np.isfinite(data.qpos)):

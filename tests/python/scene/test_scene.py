@@ -88,3 +88,16 @@ def test_set_object_pose_roundtrip(scene):
         np.testing.assert_allclose(sim.object_poses()[0], T, atol=1e-9)
         with pytest.raises(InvalidInputError):
             sim.set_object_pose(99, T)
+
+
+@pytest.mark.parametrize("seed", [4, 9, 10])
+def test_settled_scenes_stay_still_in_the_full_model(seed):
+    scene = generate_scene(SceneConfig(n_objects=(4, 6), n_distractors=(0, 0)), seed=seed)
+    with Simulator(scene) as sim:
+        before = sim.object_poses()
+        sim.step(250)
+        after = sim.object_poses()
+    for i in before:
+        assert np.abs(after[i][:3, 3] - before[i][:3, 3]).max() < 1e-3
+        top = _world_vertices(scene.objects[i], after[i])[:, 2].min()
+        assert top > scene.table.top_z - 0.003
