@@ -91,6 +91,40 @@ inline void shape(const Problem& P, double vp, Shape& S) {
   S.dist = p;
 }
 
+// The second family: one ramp from a0 to a1 (jerk +-J), then the time-optimal change to
+// (vf, af). It holds the profiles whose acceleration never passes through zero (monotone
+// velocity, e.g. jerk +J, -J, +J with a < 0 throughout), which the peak-velocity family cannot
+// express. Its velocity is not bounded by construction: see within_velocity().
+inline void shape2(const Problem& P, double a1, Shape& S) {
+  const double t0 = std::abs(a1 - P.a0) / P.L.j;
+  S.t[0] = t0;
+  S.j[0] = a1 >= P.a0 ? P.L.j : -P.L.j;
+  double p = 0.0, v = P.v0, a = P.a0;
+  integrate(t0, S.j[0], p, v, a);
+  for (int k = 1; k < 4; ++k) S.t[k] = S.j[k] = 0.0;
+  S.time = t0 + change(v, a1, P.vf, P.af, P.L, S.t + 4, S.j + 4);
+  a = a1;
+  for (int k = 4; k < 7; ++k) integrate(S.t[k], S.j[k], p, v, a);
+  S.dist = p;
+}
+
+// |v| <= vmax over the whole shape (checked at segment ends and where the acceleration crosses 0).
+inline bool within_velocity(const Shape& S, const Problem& P) {
+  const double lim = P.L.v * (1 + 1e-12);
+  double p = 0.0, v = P.v0, a = P.a0;
+  for (int k = 0; k < 7; ++k) {
+    const double t = S.t[k], j = S.j[k];
+    if (t <= 0) continue;
+    if (j != 0.0) {
+      const double tz = -a / j;
+      if (tz > 0 && tz < t && std::abs(v + a * tz + 0.5 * j * tz * tz) > lim) return false;
+    }
+    integrate(t, j, p, v, a);
+    if (std::abs(v) > lim) return false;
+  }
+  return true;
+}
+
 // Root of f on [a, b] given f(a), f(b) of opposite signs: Illinois regula falsi. Stops when
 // |f| <= ftol or the bracket is below xtol. Returns the final iterate; `ok` tells whether the
 // residual criterion was met.
@@ -131,6 +165,7 @@ void write(const Shape& S, double tc, double p0, double v0, double a0, Profile& 
     out.j[k] = S.j[k];
   }
   out.t[3] = tc;
+  out.has_peak = true;
   out.finalize(p0, v0, a0);
 }
 
@@ -190,6 +225,36 @@ void optimal_peak(const Problem& P, double& vp, double& tc, Shape& S) {
     tc = 0.0;
   }
   shape(P, vp, S);
+}
+
+// The fastest second-family profile, if one can beat `best` (s): only when the acceleration
+// can keep one sign (a0 and af not opposite, not both zero) and the distance fits a monotone
+// velocity within `best`. Returns true and the shape if found.
+bool second_family(const Problem& P, double best, Shape& out) {
+  if (P.a0 * P.af < 0 || (P.a0 == 0 && P.af == 0)) return false;
+  if (std::abs(P.dist) > std::max(std::abs(P.v0), std::abs(P.vf)) * best * (1 + 1e-9)) return false;
+  const double A = P.L.a;
+  Shape S;
+  auto f = [&](double x) { shape2(P, x, S); return S.dist - P.dist; };
+  constexpr int kSamples = 8;
+  bool found = false;
+  double xa = -A, fa = f(xa);
+  for (int k = 1; k <= kSamples; ++k) {
+    const double xb = -A + 2.0 * A * k / kSamples, fb = f(xb);
+    if (fb == 0 || (fa < 0) != (fb < 0)) {
+      bool ok;
+      const double r = illinois(f, xa, xb, fa, fb, 1e-15 * A, dist_tol(P), ok);
+      shape2(P, r, S);
+      if (ok && S.time < best && within_velocity(S, P)) {
+        best = S.time;
+        out = S;
+        found = true;
+      }
+    }
+    xa = xb;
+    fa = fb;
+  }
+  return found;
 }
 
 }  // namespace
@@ -282,7 +347,14 @@ Status min_time_profile(double p0, double v0, double a0, double pf, double vf, d
   double vp, tc;
   Shape S;
   optimal_peak(P, vp, tc, S);
+  Shape S2;
+  if (second_family(P, S.time + tc, S2)) {
+    write(S2, 0.0, p0, v0, a0, out);
+    out.has_peak = false;  // vb[3] is not a peak velocity
+    return Status::Ok;
+  }
   write(S, tc, p0, v0, a0, out);
+  out.has_peak = true;
   return Status::Ok;
 }
 
@@ -293,7 +365,7 @@ Status fixed_time_profile(double p0, double v0, double a0, double pf, double vf,
   const Problem P{v0, a0, vf, af, pf - p0, L};
   Shape S;
   double vopt, tcopt, tmin;
-  if (min_time) {  // reuse the minimum-time solution: its peak velocity and duration
+  if (min_time && min_time->has_peak) {  // reuse the minimum-time solution: its peak velocity and duration
     vopt = min_time->vb[3];
     tmin = min_time->duration;
   } else {

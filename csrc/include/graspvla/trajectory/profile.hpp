@@ -4,7 +4,9 @@
 //   [0-2] change from (v0, a0) to a peak velocity vp with zero acceleration (ramp, hold, ramp),
 //   [3]   cruise at vp,
 //   [4-6] change from (vp, 0) to the target (vf, af) (ramp, hold, ramp),
-// where each change is the time-optimal two-ramp acceleration profile. Allocation free;
+// where each change is the time-optimal two-ramp acceleration profile; or, when faster, a
+// single ramp [0] to some acceleration followed by a change [4-6] (profiles whose acceleration
+// never passes through zero). Allocation free;
 // returns Status, never throws.
 #include <array>
 
@@ -19,6 +21,9 @@ struct Profile {
   /// Start time and state of every segment; index kSegments is the end state.
   std::array<double, kSegments + 1> tb{}, pb{}, vb{}, ab{};
   double duration = 0;  ///< sum of t (s)
+  /// True for the peak-velocity family (vb[3] is the peak velocity); false for a profile whose
+  /// acceleration keeps one sign (a ramp then a change, used when it is faster).
+  bool has_peak = true;
 
   /// State at `time` (s). Before 0: the start state. After the end: the final state moving on
   /// with constant acceleration.
