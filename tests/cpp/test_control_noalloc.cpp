@@ -24,19 +24,19 @@ const char* kArmXml = R"(
   <worldbody>
     <geom name="floor" type="plane" size="2 2 0.1"/>
     <body name="link0" pos="0 0 0">
-      <body name="link1" pos="0 0 0.333"><joint type="hinge" axis="0 0 1" damping="0.2"/>
+      <body name="link1" pos="0 0 0.333"><joint type="hinge" axis="0 0 1" damping="0.2" armature="0.1"/>
         <geom type="capsule" fromto="0 0 -0.1 0 0 0" size="0.05" mass="2.9"/>
-        <body name="link2" quat="0.7071068 -0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2"/>
+        <body name="link2" quat="0.7071068 -0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2" armature="0.1"/>
           <geom type="capsule" fromto="0 0 0 0 -0.2 0" size="0.05" mass="2.9"/>
-          <body name="link3" pos="0 -0.316 0" quat="0.7071068 0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2"/>
+          <body name="link3" pos="0 -0.316 0" quat="0.7071068 0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2" armature="0.1"/>
             <geom type="capsule" fromto="0 0 -0.1 0 0 0" size="0.05" mass="2.2"/>
-            <body name="link4" pos="0.0825 0 0" quat="0.7071068 0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2"/>
+            <body name="link4" pos="0.0825 0 0" quat="0.7071068 0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2" armature="0.1"/>
               <geom type="capsule" fromto="0 0 0 -0.08 0.1 0" size="0.05" mass="2.6"/>
-              <body name="link5" pos="-0.0825 0.384 0" quat="0.7071068 -0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2"/>
+              <body name="link5" pos="-0.0825 0.384 0" quat="0.7071068 -0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2" armature="0.1"/>
                 <geom type="capsule" fromto="0 0 -0.2 0 0 0" size="0.04" mass="2.3"/>
-                <body name="link6" quat="0.7071068 0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2"/>
+                <body name="link6" quat="0.7071068 0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2" armature="0.1"/>
                   <geom type="capsule" fromto="0 0 0 0.08 0 0" size="0.04" mass="1.8"/>
-                  <body name="link7" pos="0.088 0 0" quat="0.7071068 0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2"/>
+                  <body name="link7" pos="0.088 0 0" quat="0.7071068 0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2" armature="0.1"/>
                     <geom type="cylinder" fromto="0 0 0 0 0 0.1" size="0.04" mass="0.6"/>
                     <body name="hand" pos="0 0 0.107"><geom type="box" size="0.02 0.1 0.03" pos="0 0 0.05" mass="0.7"/></body>
                   </body>
