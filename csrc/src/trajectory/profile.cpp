@@ -157,7 +157,7 @@ double illinois(F&& f, double a, double b, double fa, double fb, double xtol, do
   return std::abs(fa) < std::abs(fb) ? a : b;
 }
 
-inline double dist_tol(const Problem& P) { return 1e-13 * (1.0 + std::abs(P.dist)); }
+inline double dist_tol(const Problem& P) { return 1e-12 * (1.0 + std::abs(P.dist)); }
 
 void write(const Shape& S, double tc, double p0, double v0, double a0, Profile& out) {
   for (int k = 0; k < 7; ++k) {
@@ -232,6 +232,14 @@ void optimal_peak(const Problem& P, double& vp, double& tc, Shape& S) {
 // velocity within `best`. Returns true and the shape if found.
 bool second_family(const Problem& P, double best, Shape& out) {
   if (P.a0 * P.af < 0 || (P.a0 == 0 && P.af == 0)) return false;
+  // The acceleration keeps the sign s, so the velocity moves monotonically from v0 to vf in
+  // direction s, and the distance lies between v0 T and vf T for a duration T below `best`.
+  const double s = P.a0 != 0 ? (P.a0 > 0 ? 1.0 : -1.0) : (P.af > 0 ? 1.0 : -1.0);
+  if (s * (P.vf - P.v0) < 0) return false;
+  if (P.dist > std::max(0.0, std::max(P.v0, P.vf)) * best * (1 + 1e-9) + 1e-15 ||
+      P.dist < std::min(0.0, std::min(P.v0, P.vf)) * best * (1 + 1e-9) - 1e-15) {
+    return false;
+  }
   if (std::abs(P.dist) > std::max(std::abs(P.v0), std::abs(P.vf)) * best * (1 + 1e-9)) return false;
   const double A = P.L.a;
   Shape S;
