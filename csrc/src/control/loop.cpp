@@ -128,9 +128,10 @@ LoopStats ControlLoop::stats() const {
 }
 
 void ControlLoop::tick(double now, double period_us) noexcept {
-  const double t_start = monotonic_seconds();
+  double t_start = monotonic_seconds();
   double dt = cfg_.period;
   Status rs = io_->read(in_.state, dt);
+  if (io_->self_paced()) t_start = monotonic_seconds();  // a blocking read is waiting, not computing
   in_.time = now;
   if (first_tick_ || resume_request_.exchange(false, std::memory_order_acq_rel)) {
     controller_.reset(in_.state, now);

@@ -105,7 +105,7 @@ struct Record {
   double f_ext;       ///< estimated external force norm at the TCP (N)
   double status;      ///< StopReason as double
   double flags;       ///< Flags as double
-  double compute_us;  ///< time spent in the tick's computation (us)
+  double compute_us;  ///< time spent in the tick (us): read (a simulation's forward pass) + control + write; for a self-paced backend from the end of the blocking read
   double period_us;   ///< time since the previous tick started (us)
   double seq;         ///< sequence number of the target being followed
 };
