@@ -5,8 +5,8 @@ case is reported next to the mean.
 Point-to-point (7-DoF FR3 limits, random start states within the limits, half of the targets
 moving): calculation time measured inside C++ for both (ours around each calculate(), ruckig's
 own OutputParameter.calculation_duration from update()), the time of one call from Python
-(ours: graspvla._core.trajectory.calculate with prepared arrays; ruckig: Ruckig.calculate with a
-prepared InputParameter), and the duration ratio ours/ruckig. "worst (min of 3)" repeats every
+(ours: graspvla._core.trajectory.calculate_into with a prepared Input and Trajectory, and
+calculate() taking 9 numpy arrays; ruckig: Ruckig.calculate with a prepared InputParameter), and the duration ratio ours/ruckig. "worst (min of 3)" repeats every
 problem 3 times and keeps each problem's fastest run before taking the maximum, which removes
 scheduler noise and leaves the algorithm's worst case.
 
@@ -104,17 +104,24 @@ def main() -> None:
 
     # --- one call from Python, both sides with prepared inputs ---
     tr_ruck = ruckig.Trajectory(7)
-    py_ours, py_ruck = np.zeros(n), np.zeros(n)
+    ours_in, ours_tr = _traj.Input(7), _traj.Trajectory(7)
+    py_ours, py_ruck, py_arrays = np.zeros(n), np.zeros(n), np.zeros(n)
     rows = [tuple(np.ascontiguousarray(P[k, i]) for i in range(9)) for k in range(n)]
+    names = ["current_position", "current_velocity", "current_acceleration", "target_position", "target_velocity",
+             "target_acceleration", "max_velocity", "max_acceleration", "max_jerk"]
     for k in range(n):
         inp.current_position, inp.current_velocity, inp.current_acceleration = P[k, 0], P[k, 1], P[k, 2]
         inp.target_position, inp.target_velocity, inp.target_acceleration = P[k, 3], P[k, 4], P[k, 5]
+        for name, value in zip(names, rows[k]):
+            setattr(ours_in, name, value)
         t0 = time.perf_counter()
-        _traj.calculate(*rows[k])
+        _traj.calculate_into(ours_in, ours_tr)
         t1 = time.perf_counter()
         otg.calculate(inp, tr_ruck)
         t2 = time.perf_counter()
-        py_ours[k], py_ruck[k] = (t1 - t0) * 1e6, (t2 - t1) * 1e6
+        _traj.calculate(*rows[k])
+        t3 = time.perf_counter()
+        py_ours[k], py_ruck[k], py_arrays[k] = (t1 - t0) * 1e6, (t2 - t1) * 1e6, (t3 - t2) * 1e6
 
     ratio = durations / ruck_dur
     print(f"\nPoint-to-point, 7 DoF, {n} random problems (FR3 limits), one run")
@@ -125,8 +132,9 @@ def main() -> None:
     print(row("calculation, C++ timed: p99", np.percentile(ours_us, 99), np.percentile(ruck_us, 99), "us"))
     print(row("calculation, C++ timed: worst (raw)", ours_us.max(), ruck_us.max(), "us"))
     print(row("calculation, C++ timed: worst (min of 3)", ours_us.min(0).max(), ruck_us.min(0).max(), "us"))
-    print(row("one call from Python: mean", py_ours.mean(), py_ruck.mean(), "us"))
-    print(row("one call from Python: worst", py_ours.max(), py_ruck.max(), "us"))
+    print(row("one call from Python (prepared input): mean", py_ours.mean(), py_ruck.mean(), "us"))
+    print(row("one call from Python (prepared input): worst", py_ours.max(), py_ruck.max(), "us"))
+    print(row("calculate(9 numpy arrays) from Python: mean", py_arrays.mean(), py_ruck.mean(), "us"))
     print(f"duration ours/ruckig: median {np.median(ratio):.6f}, p99 {np.percentile(ratio, 99):.6f}, "
           f"max {ratio.max():.6f}, min {ratio.min():.9f}; shorter than ruckig by >1e-6 s: "
           f"{int(np.sum(durations < ruck_dur - 1e-6))}")

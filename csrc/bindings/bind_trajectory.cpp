@@ -146,6 +146,10 @@ struct PyOTG {
 
 GRASPVLA_REGISTER_SUBMODULE(trajectory, "Jerk-limited online trajectory generation and waypoint trajectories", m) {
   py::class_<DynamicTrajectory>(m, "Trajectory")
+      .def(py::init([](int dof) {
+             if (dof < 1) throw graspvla::InvalidArgument("dof: must be >= 1");
+             return DynamicTrajectory(static_cast<std::size_t>(dof));
+           }), py::arg("dof"), "An empty trajectory of `dof` DoF, to be filled by calculate_into().")
       .def_readonly("duration", &DynamicTrajectory::duration, "Duration (s).")
       .def_property_readonly("dof", &DynamicTrajectory::dof)
       .def("at", [](const DynamicTrajectory& tr, double t) {
@@ -178,6 +182,63 @@ GRASPVLA_REGISTER_SUBMODULE(trajectory, "Jerk-limited online trajectory generati
             const Profile& P = tr.profiles[i];
             return py::make_tuple(std::vector<double>(P.t.begin(), P.t.end()), std::vector<double>(P.j.begin(), P.j.end()));
           }, py::arg("dof"), "Segment durations [s] and jerks of one DoF's profile.");
+
+  // A reusable input, like ruckig's InputParameter: fields are validated when set (shape,
+  // dtype, finiteness); calculate_into() checks the rest and fills a reusable Trajectory.
+  auto input = py::class_<DynamicInput>(m, "Input");
+  input.def(py::init([](int dof) {
+              if (dof < 1) throw graspvla::InvalidArgument("dof: must be >= 1");
+              return DynamicInput(static_cast<std::size_t>(dof));
+            }), py::arg("dof"), "Input of `dof` DoF: zero state, unit limits, unbounded positions.")
+      .def_property_readonly("dof", &DynamicInput::dof)
+      .def_readwrite("min_duration", &DynamicInput::min_duration, "Minimum duration (s).")
+      .def_property("synchronize",
+                    [](const DynamicInput& in) { return in.synchronization == Synchronization::Time; },
+                    [](DynamicInput& in, bool on) {
+                      in.synchronization = on ? Synchronization::Time : Synchronization::None;
+                    });
+  static const char* kAllFields[] = {"current_position", "current_velocity", "current_acceleration",
+                                     "target_position",  "target_velocity",  "target_acceleration",
+                                     "max_velocity",     "max_acceleration", "max_jerk",
+                                     "min_position",     "max_position"};
+  for (int k = 0; k < 11; ++k) {
+    const char* name = kAllFields[k];
+    auto member = [k](DynamicInput& in) -> std::vector<double>& {
+      if (k < 9) return *fields(in, k);
+      return k == 9 ? in.min_position : in.max_position;
+    };
+    input.def_property(
+        name,
+        [member](DynamicInput& in) {
+          const auto& v = member(in);
+          return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
+        },
+        [member, name, k](DynamicInput& in, const py::object& value) {
+          const auto n = static_cast<py::ssize_t>(in.dof());
+          auto a = checked_array<double>(value, name, {n}, k < 9);
+          std::copy(a.data(), a.data() + n, member(in).begin());
+        });
+  }
+
+  m.def("calculate_into",
+        [](const DynamicInput& in, DynamicTrajectory& out) {
+          if (out.dof() != in.dof()) {
+            throw graspvla::InvalidArgument("trajectory: has " + std::to_string(out.dof()) + " DoF, input has " +
+                                            std::to_string(in.dof()));
+          }
+          Status s;
+          {
+            py::gil_scoped_release r;
+            s = calculate(in, out);
+          }
+          if (s != Status::Ok) {
+            explain_invalid(in);
+            throw_status(s, "trajectory calculation");
+          }
+          return out.duration;
+        },
+        py::arg("input"), py::arg("trajectory"),
+        "Calculates into an existing Trajectory (no allocation); returns the duration (s). Raises like calculate().");
 
   m.def("calculate",
         [](const py::object& cp, const py::object& cv, const py::object& ca, const py::object& tp, const py::object& tv,

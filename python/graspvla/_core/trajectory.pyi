@@ -5,8 +5,12 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['OTG', 'Trajectory', 'WaypointTrajectory', 'calculate', 'calculate_batch', 'waypoint_trajectory']
+__all__: list[str] = ['Input', 'OTG', 'Trajectory', 'WaypointTrajectory', 'calculate', 'calculate_batch', 'calculate_into', 'waypoint_trajectory']
 class Trajectory:
+    def __init__(self, dof: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        An empty trajectory of `dof` DoF, to be filled by calculate_into().
+        """
     def at(self, t: typing.SupportsFloat | typing.SupportsIndex) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]]:
         """
         (position, velocity, acceleration) at time t [s].
@@ -31,6 +35,89 @@ class Trajectory:
         """
         Duration (s).
         """
+class Input:
+    synchronize: bool
+    def __init__(self, dof: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Input of `dof` DoF: zero state, unit limits, unbounded positions.
+        """
+    @property
+    def current_acceleration(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @current_acceleration.setter
+    def current_acceleration(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def current_position(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @current_position.setter
+    def current_position(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def current_velocity(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @current_velocity.setter
+    def current_velocity(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def dof(self) -> int:
+        ...
+    @property
+    def max_acceleration(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @max_acceleration.setter
+    def max_acceleration(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def max_jerk(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @max_jerk.setter
+    def max_jerk(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def max_position(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @max_position.setter
+    def max_position(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def max_velocity(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @max_velocity.setter
+    def max_velocity(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def min_duration(self) -> float:
+        """
+        Minimum duration (s).
+        """
+    @min_duration.setter
+    def min_duration(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def min_position(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @min_position.setter
+    def min_position(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def target_acceleration(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @target_acceleration.setter
+    def target_acceleration(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def target_position(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @target_position.setter
+    def target_position(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def target_velocity(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @target_velocity.setter
+    def target_velocity(self, arg1: typing.Any) -> None:
+        ...
 class OTG:
     def __init__(self, dof: typing.SupportsInt | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex = 0.001) -> None:
         ...
@@ -84,6 +171,10 @@ def calculate(current_position: typing.Any, current_velocity: typing.Any, curren
 def calculate_batch(problems: typing.Any, synchronize: bool = True) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.int32], numpy.typing.NDArray[numpy.float64]]:
     """
     Benchmark/batch helper: problems (B, 9, N) rows = current p, v, a, target p, v, a, max v, a, j. Returns (durations [s], status codes, calculation times [us] measured in C++ around each calculation).
+    """
+def calculate_into(input: Input, trajectory: Trajectory) -> float:
+    """
+    Calculates into an existing Trajectory (no allocation); returns the duration (s). Raises like calculate().
     """
 def waypoint_trajectory(waypoints: typing.Any, max_velocity: typing.Any, max_acceleration: typing.Any, max_jerk: typing.Any, iterations: typing.SupportsInt | typing.SupportsIndex = 4, knot_acceleration: bool = True) -> WaypointTrajectory:
     """

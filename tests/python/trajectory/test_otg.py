@@ -229,3 +229,25 @@ def test_bad_input() -> None:
         gen.set_target(np.zeros(3))
     with pytest.raises(InvalidInputError, match="dt"):
         OnlineGenerator(LIM, dt=0.0)
+
+
+def test_reusable_input_and_trajectory() -> None:
+    """The ruckig-like Input / calculate_into path equals calculate() and validates fields."""
+    rng = np.random.default_rng(5)
+    p0, v0, a0, pf, vf, af = random_problem(rng, kind=2)
+    inp, out = _traj.Input(7), _traj.Trajectory(7)
+    inp.current_position, inp.current_velocity, inp.current_acceleration = p0, v0, a0
+    inp.target_position, inp.target_velocity, inp.target_acceleration = pf, vf, af
+    inp.max_velocity, inp.max_acceleration, inp.max_jerk = LIM.velocity, LIM.acceleration, LIM.jerk
+    duration = _traj.calculate_into(inp, out)
+    assert duration == out.duration == plan_motion(p0, pf, LIM, v0, a0, vf, af).duration
+    np.testing.assert_allclose(out.at(duration)[0], pf, atol=1e-9)
+    with pytest.raises(InvalidInputError, match="target_position.*NaN"):
+        inp.target_position = np.full(7, np.nan)
+    with pytest.raises(InvalidInputError, match="max_jerk"):
+        inp.max_jerk = np.ones(6)
+    inp.max_jerk = np.zeros(7)
+    with pytest.raises(InvalidInputError, match="max_jerk: limits must be > 0"):
+        _traj.calculate_into(inp, out)
+    with pytest.raises(InvalidInputError, match="trajectory"):
+        _traj.calculate_into(inp, _traj.Trajectory(3))
