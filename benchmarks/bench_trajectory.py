@@ -74,7 +74,7 @@ def main() -> None:
     import toppra.algorithm as algo
     import toppra.constraint as constraint
 
-    lim = Limits.franka("fr3")
+    lim = Limits.franka("fr3", scale=1.0)
     n = 1000 if args.quick else 10_000
     P = problems(n, lim)
 

@@ -7,6 +7,7 @@ Units: rad, rad/s, rad/s^2, rad/s^3 (or m, m/s ... for Cartesian DoF); time in s
 from __future__ import annotations
 
 from graspvla.trajectory.api import (
+    DEFAULT_SAFETY_SCALE,
     Limits,
     OnlineGenerator,
     OnlineStep,
@@ -18,6 +19,7 @@ from graspvla.trajectory.api import (
 )
 
 __all__ = [
+    "DEFAULT_SAFETY_SCALE",
     "Limits",
     "OnlineGenerator",
     "OnlineStep",

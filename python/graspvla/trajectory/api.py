@@ -16,9 +16,13 @@ from graspvla.errors import InvalidInputError
 
 F = NDArray[np.float64]
 Trajectory = _traj.Trajectory
+#: Safety factor applied to the Franka limits when no limits are given (velocity, acceleration
+#: and jerk alike): the published limits are hard limits whose violation stops the robot.
+DEFAULT_SAFETY_SCALE = 0.9
 WaypointTrajectory = _traj.WaypointTrajectory
 
 __all__ = [
+    "DEFAULT_SAFETY_SCALE",
     "Limits",
     "OnlineGenerator",
     "OnlineStep",
@@ -64,10 +68,11 @@ class Limits:
             object.__setattr__(self, name, arr)
 
     @staticmethod
-    def franka(robot: str = "fr3", scale: float = 1.0) -> Limits:
+    def franka(robot: str = "fr3", scale: float = DEFAULT_SAFETY_SCALE) -> Limits:
         """The published Franka joint limits (from ``graspvla.robot``) with a safety ``scale``
-        in (0, 1] applied to velocity, acceleration and jerk alike (like franky's relative
-        dynamics factor); targets are bounded by the joint position limits."""
+        in (0, 1] (default :data:`DEFAULT_SAFETY_SCALE`) applied to velocity, acceleration and
+        jerk alike (like franky's relative dynamics factor); targets are bounded by the joint
+        position limits."""
         from graspvla.robot import Robot
 
         if not 0.0 < scale <= 1.0:

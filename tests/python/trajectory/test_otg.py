@@ -10,7 +10,7 @@ from graspvla._core import trajectory as _traj
 from graspvla.errors import InvalidInputError, LimitViolationError
 from graspvla.trajectory import Limits, OnlineGenerator, plan_motion, sample_uniform
 
-LIM = Limits.franka("fr3")
+LIM = Limits.franka("fr3", scale=1.0)  # the published limits: the hardest case
 assert LIM.min_position is not None and LIM.max_position is not None
 QMIN, QMAX = LIM.min_position, LIM.max_position
 

@@ -11,7 +11,7 @@ from graspvla.robot import Robot
 from graspvla.trajectory import Limits, sample_uniform, smooth_path
 
 robot = Robot("fr3")
-LIM = Limits.franka("fr3")
+LIM = Limits.franka("fr3", scale=1.0)  # the published limits: the hardest case
 
 
 def planner_like_path(rng: np.random.Generator, m: int = 10) -> np.ndarray:
@@ -113,3 +113,15 @@ def test_waypoint_bad_input() -> None:
         smooth_path(np.zeros((3, 7)), Limits(LIM.velocity, -LIM.acceleration, LIM.jerk))
     tr = smooth_path(np.zeros((3, 7)), LIM)  # repeated waypoints collapse to a point
     assert tr.duration == 0.0
+
+
+def test_default_limits_are_scaled_franka_limits() -> None:
+    from graspvla.trajectory import DEFAULT_SAFETY_SCALE
+
+    lim = Limits.franka()
+    np.testing.assert_allclose(lim.velocity, robot.dq_max * DEFAULT_SAFETY_SCALE)
+    np.testing.assert_allclose(lim.jerk, robot.dddq_max * DEFAULT_SAFETY_SCALE)
+    W = planner_like_path(np.random.default_rng(3), m=4)
+    tr = smooth_path(W)  # default limits
+    _, _, dq, _ = sample_uniform(tr, 0.001)
+    assert np.all(np.abs(dq) <= lim.velocity * (1 + 1e-6))
