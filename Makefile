@@ -64,3 +64,16 @@ clean:
 	rm -rf build
 distclean: clean
 	rm -rf $(VENV)
+
+# ==== BEGIN franka-sim virtualenv (control integration tests; block owned by graspvla.control) ====
+# franka-sim pins numpy==1.26.4 and mujoco<3.3, so it gets its own venv; the test
+# tests/python/control/test_control_franka_sim.py runs it in a loopback-only network namespace.
+FRANKA_SIM_VENV := build/franka-sim-venv
+.PHONY: franka-sim-venv
+franka-sim-venv: $(FRANKA_SIM_VENV)/.stamp
+$(FRANKA_SIM_VENV)/.stamp:
+	test -x $(FRANKA_SIM_VENV)/bin/python || $(PYTHON) -m venv $(FRANKA_SIM_VENV)
+	$(FRANKA_SIM_VENV)/bin/pip install -q franka-sim==1.1.7 pylibfranka==0.21.3
+	touch $@
+test-python: franka-sim-venv
+# ==== END franka-sim virtualenv ====
