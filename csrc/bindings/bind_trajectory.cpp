@@ -79,13 +79,13 @@ void explain_invalid(const DynamicInput& in) {
 DynamicInput make_input(const py::object& cp, const py::object& cv, const py::object& ca, const py::object& tp,
                         const py::object& tv, const py::object& ta, const py::object& vmax, const py::object& amax,
                         const py::object& jmax, double min_duration, bool synchronize, const py::object& qmin,
-                        const py::object& qmax) {
+                        const py::object& qmax, bool phase = false) {
   auto p = checked_array<double>(cp, "current_position", {-1});
   const py::ssize_t n = p.shape(0);
   if (n < 1) throw graspvla::InvalidArgument("current_position: need at least one DoF");
   DynamicInput in(static_cast<std::size_t>(n));
   in.min_duration = min_duration;
-  in.synchronization = synchronize ? Synchronization::Time : Synchronization::None;
+  in.synchronization = !synchronize ? Synchronization::None : phase ? Synchronization::Phase : Synchronization::Time;
   const py::object* objs[] = {&cp, &cv, &ca, &tp, &tv, &ta, &vmax, &amax, &jmax};
   for (int k = 0; k < 9; ++k) {
     auto a = checked_array<double>(*objs[k], kStateNames[k], {n});
@@ -193,10 +193,15 @@ GRASPVLA_REGISTER_SUBMODULE(trajectory, "Jerk-limited online trajectory generati
       .def_property_readonly("dof", &DynamicInput::dof)
       .def_readwrite("min_duration", &DynamicInput::min_duration, "Minimum duration (s).")
       .def_property("synchronize",
-                    [](const DynamicInput& in) { return in.synchronization == Synchronization::Time; },
+                    [](const DynamicInput& in) { return in.synchronization != Synchronization::None; },
                     [](DynamicInput& in, bool on) {
                       in.synchronization = on ? Synchronization::Time : Synchronization::None;
-                    });
+                    }, "All DoF finish together (default True).")
+      .def_property("phase",
+                    [](const DynamicInput& in) { return in.synchronization == Synchronization::Phase; },
+                    [](DynamicInput& in, bool on) {
+                      in.synchronization = on ? Synchronization::Phase : Synchronization::Time;
+                    }, "Straight-line (phase) synchronisation when possible (default False).");
   static const char* kAllFields[] = {"current_position", "current_velocity", "current_acceleration",
                                      "target_position",  "target_velocity",  "target_acceleration",
                                      "max_velocity",     "max_acceleration", "max_jerk",
@@ -243,8 +248,9 @@ GRASPVLA_REGISTER_SUBMODULE(trajectory, "Jerk-limited online trajectory generati
   m.def("calculate",
         [](const py::object& cp, const py::object& cv, const py::object& ca, const py::object& tp, const py::object& tv,
            const py::object& ta, const py::object& vmax, const py::object& amax, const py::object& jmax,
-           double min_duration, bool synchronize, const py::object& qmin, const py::object& qmax) {
-          DynamicInput in = make_input(cp, cv, ca, tp, tv, ta, vmax, amax, jmax, min_duration, synchronize, qmin, qmax);
+           double min_duration, bool synchronize, const py::object& qmin, const py::object& qmax, bool phase) {
+          DynamicInput in =
+              make_input(cp, cv, ca, tp, tv, ta, vmax, amax, jmax, min_duration, synchronize, qmin, qmax, phase);
           DynamicTrajectory tr(in.dof());
           Status s;
           {
@@ -257,8 +263,9 @@ GRASPVLA_REGISTER_SUBMODULE(trajectory, "Jerk-limited online trajectory generati
         py::arg("current_position"), py::arg("current_velocity"), py::arg("current_acceleration"),
         py::arg("target_position"), py::arg("target_velocity"), py::arg("target_acceleration"), py::arg("max_velocity"),
         py::arg("max_acceleration"), py::arg("max_jerk"), py::arg("min_duration") = 0.0, py::arg("synchronize") = true,
-        py::arg("min_position") = py::none(), py::arg("max_position") = py::none(),
-        "Time-synchronised jerk-limited trajectory from the current state to the target state.");
+        py::arg("min_position") = py::none(), py::arg("max_position") = py::none(), py::arg("phase") = false,
+        "Time-synchronised jerk-limited trajectory from the current state to the target state. With `phase`, a "
+        "straight line in joint space when the boundary velocities/accelerations are parallel to the displacement.");
 
   m.def("calculate_batch",
         [](const py::object& problems, bool synchronize) {

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace graspvla::trajectory {
 namespace {
 
 bool finite(double x) { return std::isfinite(x); }
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 template <class In>
 DofLimits limits_of(const In& in, std::size_t i) {
@@ -90,6 +92,70 @@ Status synchronise(const In& in, double T0, Profiles& profiles, double& T_out) n
   return Status::Infeasible;
 }
 
+// Phase synchronisation: if every boundary velocity/acceleration is parallel to the
+// displacement d (x_i = u_i x_r with u_i = d_i / d_r for the DoF r of largest |d|), plan the
+// path coordinate of DoF r under the tightest scaled limits and scale it onto every DoF: a
+// straight line in joint space, each DoF within its own limits. Returns false (nothing
+// written) when the problem is not collinear or the scaled problem is not valid. `T_time` is
+// the time-synchronised duration (a lower bound: a straight line is never faster).
+template <class In, class Out>
+bool phase_synchronise(const In& in, double T_time, Out& out) noexcept {
+  const std::size_t n = in.dof();
+  std::size_t r = 0;
+  double dmax = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = std::abs(in.target_position[i] - in.current_position[i]);
+    if (d > dmax) dmax = d, r = i;
+  }
+  if (!(dmax > 0.0)) return false;
+  const double dr = in.target_position[r] - in.current_position[r];
+  double V = kInfinity, A = kInfinity, J = kInfinity;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double u = (in.target_position[i] - in.current_position[i]) / dr;
+    const auto parallel = [&](double xi, double xr, double scale) {
+      return std::abs(xi - u * xr) <= 1e-9 * scale;
+    };
+    if (!parallel(in.current_velocity[i], in.current_velocity[r], in.max_velocity[i]) ||
+        !parallel(in.target_velocity[i], in.target_velocity[r], in.max_velocity[i]) ||
+        !parallel(in.current_acceleration[i], in.current_acceleration[r], in.max_acceleration[i]) ||
+        !parallel(in.target_acceleration[i], in.target_acceleration[r], in.max_acceleration[i])) {
+      return false;
+    }
+    if (u != 0.0) {
+      V = std::min(V, in.max_velocity[i] / std::abs(u));
+      A = std::min(A, in.max_acceleration[i] / std::abs(u));
+      J = std::min(J, in.max_jerk[i] / std::abs(u));
+    }
+  }
+  const DofLimits L{V, A, J};
+  const double p0 = in.current_position[r], v0 = in.current_velocity[r], a0 = in.current_acceleration[r];
+  const double pf = in.target_position[r], vf = in.target_velocity[r], af = in.target_acceleration[r];
+  if (std::abs(a0) > A * (1 + 1e-9) || std::abs(vf) > V || std::abs(af) > A ||
+      std::abs(vf - af * std::abs(af) / (2.0 * J)) > V) {
+    return false;
+  }
+  Profile ref, m;
+  if (min_time_profile(p0, v0, a0, pf, vf, af, L, ref) != Status::Ok) return false;
+  const double T = std::max(ref.duration, std::max(in.min_duration, 0.0));
+  if (T > ref.duration) {
+    m = ref;
+    if (fixed_time_profile(p0, v0, a0, pf, vf, af, L, T, ref, &m) != Status::Ok) return false;
+  }
+  (void)T_time;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double u = (in.target_position[i] - in.current_position[i]) / dr;
+    Profile& P = out.profiles[i];
+    P.t = ref.t;
+    for (int k = 0; k < Profile::kSegments; ++k) P.j[k] = u * ref.j[k];
+    P.has_peak = false;
+    P.finalize(in.current_position[i], u * v0, u * a0);
+    // exact end position despite rounding in u: the last segment absorbs it
+    P.pb[Profile::kSegments] = in.target_position[i];
+  }
+  out.duration = ref.duration;
+  return true;
+}
+
 }  // namespace
 
 template <std::size_t N>
@@ -142,6 +208,7 @@ Status calculate(const InputT<N>& in, TrajectoryT<N>& out) noexcept {
     out.duration = T;
     return Status::Ok;
   }
+  if (in.synchronization == Synchronization::Phase && phase_synchronise(in, T, out)) return Status::Ok;
   double Ts = T;
   const Status s = synchronise(in, T, out.profiles, Ts);
   if (s != Status::Ok) return s;

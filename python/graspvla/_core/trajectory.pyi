@@ -36,7 +36,6 @@ class Trajectory:
         Duration (s).
         """
 class Input:
-    synchronize: bool
     def __init__(self, dof: typing.SupportsInt | typing.SupportsIndex) -> None:
         """
         Input of `dof` DoF: zero state, unit limits, unbounded positions.
@@ -99,6 +98,22 @@ class Input:
         ...
     @min_position.setter
     def min_position(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def phase(self) -> bool:
+        """
+        Straight-line (phase) synchronisation when possible (default False).
+        """
+    @phase.setter
+    def phase(self, arg1: bool) -> None:
+        ...
+    @property
+    def synchronize(self) -> bool:
+        """
+        All DoF finish together (default True).
+        """
+    @synchronize.setter
+    def synchronize(self, arg1: bool) -> None:
         ...
     @property
     def target_acceleration(self) -> numpy.typing.NDArray[numpy.float64]:
@@ -164,9 +179,9 @@ class WaypointTrajectory:
         """
         The waypoints used (consecutive duplicates removed), (K, dof).
         """
-def calculate(current_position: typing.Any, current_velocity: typing.Any, current_acceleration: typing.Any, target_position: typing.Any, target_velocity: typing.Any, target_acceleration: typing.Any, max_velocity: typing.Any, max_acceleration: typing.Any, max_jerk: typing.Any, min_duration: typing.SupportsFloat | typing.SupportsIndex = 0.0, synchronize: bool = True, min_position: typing.Any = None, max_position: typing.Any = None) -> Trajectory:
+def calculate(current_position: typing.Any, current_velocity: typing.Any, current_acceleration: typing.Any, target_position: typing.Any, target_velocity: typing.Any, target_acceleration: typing.Any, max_velocity: typing.Any, max_acceleration: typing.Any, max_jerk: typing.Any, min_duration: typing.SupportsFloat | typing.SupportsIndex = 0.0, synchronize: bool = True, min_position: typing.Any = None, max_position: typing.Any = None, phase: bool = False) -> Trajectory:
     """
-    Time-synchronised jerk-limited trajectory from the current state to the target state.
+    Time-synchronised jerk-limited trajectory from the current state to the target state. With `phase`, a straight line in joint space when the boundary velocities/accelerations are parallel to the displacement.
     """
 def calculate_batch(problems: typing.Any, synchronize: bool = True) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.int32], numpy.typing.NDArray[numpy.float64]]:
     """

@@ -95,9 +95,13 @@ def plan_motion(
     target_acceleration: ArrayLike = 0.0,
     min_duration: float = 0.0,
     synchronize: bool = True,
+    phase: bool = False,
 ) -> Trajectory:
     """Time-optimal (within our profile family), jerk-limited motion from the current state to
-    a target position, velocity and acceleration. With ``synchronize`` all DoF finish together.
+    a target position, velocity and acceleration. With ``synchronize`` all DoF finish together;
+    with ``phase`` too, the motion is a straight line in joint space whenever the start and
+    target velocities/accelerations are parallel to the displacement (e.g. rest to rest;
+    otherwise it falls back to time synchronisation).
 
     Returns a :class:`Trajectory` with ``duration`` [s], ``at(t)``, ``sample(times)`` and
     ``sample_uniform(t0, dt, count, out_...)``.
@@ -124,6 +128,7 @@ def plan_motion(
         bool(synchronize),
         limits.min_position,
         limits.max_position,
+        bool(phase),
     )
 
 

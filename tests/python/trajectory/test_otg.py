@@ -251,3 +251,28 @@ def test_reusable_input_and_trajectory() -> None:
         _traj.calculate_into(inp, out)
     with pytest.raises(InvalidInputError, match="trajectory"):
         _traj.calculate_into(inp, _traj.Trajectory(3))
+
+
+def test_phase_synchronisation_is_a_straight_line() -> None:
+    rng = np.random.default_rng(6)
+    for _ in range(50):
+        p0, pf = rng.uniform(QMIN, QMAX), rng.uniform(QMIN, QMAX)
+        d = pf - p0
+        s0, sf = rng.uniform(-0.3, 0.3), rng.uniform(0, 0.3)  # collinear start/target velocities
+        v0, vf = s0 * d / np.abs(d).max() * LIM.velocity.min(), sf * d / np.abs(d).max() * LIM.velocity.min()
+        tr = plan_motion(p0, pf, LIM, v0, 0.0, vf, phase=True)
+        timed = plan_motion(p0, pf, LIM, v0, 0.0, vf)
+        assert tr.duration >= timed.duration - 1e-9  # a straight line is never faster
+        _, q, dq, ddq = sample_uniform(tr, 0.002)
+        # every sample lies on the segment p0 -> pf (up to the start velocity's overshoot direction)
+        lam = (q - p0) @ d / (d @ d)
+        np.testing.assert_allclose(q, p0 + lam[:, None] * d, atol=1e-9)
+        assert np.all(np.abs(dq) <= LIM.velocity * (1 + 1e-6))
+        assert np.all(np.abs(ddq) <= LIM.acceleration * (1 + 1e-6))
+        np.testing.assert_allclose(tr.at(tr.duration)[0], pf, atol=1e-9)
+        np.testing.assert_allclose(tr.at(tr.duration)[1], vf, atol=1e-9)
+    # not collinear: falls back to time synchronisation
+    p0 = 0.5 * (QMIN + QMAX)
+    pf = p0 + 0.3
+    v0 = np.r_[0.1, np.zeros(6)]
+    assert plan_motion(p0, pf, LIM, v0, phase=True).duration == plan_motion(p0, pf, LIM, v0).duration

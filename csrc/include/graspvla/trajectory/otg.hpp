@@ -46,8 +46,11 @@ template <std::size_t N>
 using ProfileVector = std::conditional_t<N == kDynamic, std::vector<Profile>, std::array<Profile, N>>;
 
 enum class Synchronization : int {
-  Time = 0,  ///< all DoF finish together (default)
-  None = 1,  ///< each DoF as fast as it can; the trajectory lasts as long as the slowest
+  Time = 0,   ///< all DoF finish together (default)
+  None = 1,   ///< each DoF as fast as it can; the trajectory lasts as long as the slowest
+  Phase = 2,  ///< a straight line in joint space (every DoF a scaled copy of one profile) when the
+              ///< start and target velocities/accelerations are parallel to the displacement
+              ///< (e.g. rest to rest); otherwise falls back to Time
 };
 
 template <std::size_t N = 7>
