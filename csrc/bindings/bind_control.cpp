@@ -11,6 +11,7 @@
 #include "common.hpp"
 #include "graspvla/control/controller.hpp"
 #include "graspvla/control/filters.hpp"
+#include "graspvla/control/franka_io.hpp"
 #include "graspvla/control/loop.hpp"
 #include "graspvla/control/sim_io.hpp"
 #include "graspvla/core/errors.hpp"
@@ -366,6 +367,12 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
              return std::make_shared<PyFrankaIO>(std::move(robot), model_by_name(name, finger_extension));
            }), py::arg("robot"), py::arg("robot_type") = "fr3", py::arg("finger_extension") = 0.0)
       .def_property_readonly("error", &PyFrankaIO::error);
+
+#ifdef GRASPVLA_WITH_FRANKA
+  py::class_<LibfrankaIO, RobotIO, std::shared_ptr<LibfrankaIO>>(m, "LibfrankaIO")
+      .def(py::init<std::string, bool>(), py::arg("hostname"), py::arg("enforce_realtime") = false)
+      .def_property_readonly("error", &LibfrankaIO::error);
+#endif
 
   py::class_<ControlLoop>(m, "ControlLoop")
       .def(py::init([](std::shared_ptr<RobotIO> io, const std::string& robot, const ControllerConfig& c,

@@ -211,6 +211,12 @@ void ControlLoop::thread_main() {
     rt_message_ += locked_ ? "; memory locked" : std::string("; mlockall failed (") + std::strerror(errno) +
                                                      "): raise memlock limit for locked memory";
   }
+  if (!io_->thread_start()) {
+    backend_failed_ = true;
+    stop_reason_.store(static_cast<int>(StopReason::BackendError));
+    running_.store(false, std::memory_order_release);
+    return;
+  }
   {  // prefault the stack
     volatile char buf[64 * 1024];
     for (std::size_t i = 0; i < sizeof(buf); i += 4096) buf[i] = 0;

@@ -3,9 +3,10 @@ graspvla compiled core (C++17, Eigen). Use the typed wrappers in graspvla.<domai
 """
 from __future__ import annotations
 import typing
+from . import control
 from . import robot
 from . import trajectory
-__all__: list[str] = ['CHECK_MALLOC', 'get_num_threads', 'robot', 'set_num_threads', 'trajectory']
+__all__: list[str] = ['CHECK_MALLOC', 'control', 'get_num_threads', 'robot', 'set_num_threads', 'trajectory']
 def get_num_threads() -> int:
     ...
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:

@@ -13,7 +13,7 @@ Units: rad, rad/s, Nm, m, s; poses are 4x4 TCP poses in the robot base frame.
 from __future__ import annotations
 
 from graspvla._core.control import ControlMode, StopReason
-from graspvla.control.bridge import PylibfrankaBridge
+from graspvla.control.bridge import LibfrankaBackend, PylibfrankaBridge
 from graspvla.control.config import ControllerConfig, LoopConfig, SimConfig
 from graspvla.control.loop import FLAGS, ControlLoop, LoopState, Trace, poses_to_points
 from graspvla.control.sim import SimBackend, fr3_mjcf
@@ -24,6 +24,7 @@ __all__ = [
     "ControlMode",
     "ControllerConfig",
     "LoopConfig",
+    "LibfrankaBackend",
     "LoopState",
     "PylibfrankaBridge",
     "SimBackend",

@@ -50,3 +50,16 @@ class PylibfrankaBridge:
     def error(self) -> str:
         """The last pylibfranka error message (e.g. a reflex), empty if none."""
         return str(self._io.error)
+
+
+class LibfrankaBackend:
+    """The native libfranka backend (C++ ActiveControl on the loop thread, no Python in the
+    loop). Available only when graspvla was built against libfranka (GRASPVLA_WITH_FRANKA);
+    PyPI offers no libfranka headers, so default builds do not include it: use
+    ``PylibfrankaBridge`` instead."""
+
+    def __init__(self, hostname: str, enforce_realtime: bool = False) -> None:
+        if not _c.HAS_LIBFRANKA:
+            raise ControlError("LibfrankaBackend: graspvla was built without libfranka "
+                               "(configure with -DGRASPVLA_WITH_FRANKA=ON and libfranka installed)")
+        self._io = _c.LibfrankaIO(hostname, enforce_realtime)  # type: ignore[attr-defined]

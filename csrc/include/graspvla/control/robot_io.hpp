@@ -16,6 +16,9 @@ class RobotIO {
   /// Prepares the backend for `mode` (may allocate / block; not on the hot path). Returns false
   /// and sets error() on failure.
   virtual bool start(ControlMode mode) = 0;
+  /// Called once on the loop thread before the first tick (real-time mode), e.g. to connect to
+  /// the robot there. False (with error()) ends the loop before it starts.
+  virtual bool thread_start() noexcept { return true; }
   /// Fills the current state; dt = time since the previous read (s). Non-Ok: backend error.
   virtual Status read(RobotState& state, double& dt) noexcept = 0;
   /// Applies a command (a simulation steps here). Non-Ok: backend error.
