@@ -1,0 +1,85 @@
+"""Turning samples into model batches (training) — picklable for DataLoader workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from graspvla.errors import InvalidInputError
+from graspvla.model.config import GraspVLAConfig
+from graspvla.model.layout import Layout
+from graspvla.model.normalize import Normalizer
+
+__all__ = ["Collator", "images_to_tensor"]
+
+
+def images_to_tensor(views: list[np.ndarray], size: int) -> torch.Tensor:
+    """uint8 HxWx3 RGB views -> (V, 3, size, size) float in [0, 1] (bilinear resize if needed)."""
+    out = []
+    for k, im in enumerate(views):
+        a = np.asarray(im)
+        if a.ndim != 3 or a.shape[2] != 3 or a.dtype != np.uint8:
+            raise InvalidInputError(f"image {k}: expected HxWx3 uint8, got {a.dtype} {a.shape}")
+        t = torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1).float() / 255.0
+        if t.shape[1:] != (size, size):
+            t = F.interpolate(t[None], size=(size, size), mode="bilinear", align_corners=False)[0]
+        out.append(t)
+    return torch.stack(out)
+
+
+class Collator:
+    """Builds a training batch from samples.
+
+    A sample is a dict: ``front``/``side`` uint8 images, ``instruction`` str, ``bbox`` (2, 4)
+    pixels in image_size coordinates (front, side), ``kind`` "synthetic" | "grounding"; synthetic
+    samples also carry ``proprio`` (2, 7) raw [history, current], ``goal`` (6,) raw grasp pose
+    (base frame xyz + rpy) and ``actions`` (H, 7) raw deltas. Optional ``seed`` makes the
+    flow-matching noise and time of that sample reproducible (e.g. across DDP layouts).
+    """
+
+    def __init__(self, config: GraspVLAConfig, normalizer: Normalizer) -> None:
+        self.config, self.norm = config, normalizer
+        self.layout = Layout(config)
+
+    def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
+        c = self.config
+        S = float(c.image_size)
+        seqs, images, actions, proprio, is_action, noise, flow_t = [], [], [], [], [], [], []
+        for s in samples:
+            kind = s.get("kind", "synthetic")
+            images.append(images_to_tensor([s[cam] for cam in c.cameras], c.image_size))
+            box = np.asarray(s["bbox"], dtype=np.float64).reshape(-1) / S * 2.0 - 1.0 if s.get("bbox") is not None else None
+            if kind == "synthetic":
+                p = self.norm.proprio(np.asarray(s["proprio"], dtype=np.float64).reshape(2, c.proprio_dim))
+                g = self.norm.goal(np.asarray(s["goal"], dtype=np.float64).reshape(c.goal_dim))
+                a = self.norm.action(np.asarray(s["actions"], dtype=np.float64).reshape(c.chunk, c.action_dim))
+                seqs.append(self.layout.sample(s["instruction"], box, p, g))
+                proprio.append(torch.from_numpy(p).float())
+                actions.append(torch.from_numpy(a).float())
+                is_action.append(True)
+            elif kind == "grounding":
+                seqs.append(self.layout.sample(s["instruction"], box, None, None))
+                proprio.append(torch.zeros(2, c.proprio_dim))
+                actions.append(torch.zeros(c.chunk, c.action_dim))
+                is_action.append(False)
+            else:
+                raise InvalidInputError(f"sample kind must be 'synthetic' or 'grounding', got {kind!r}")
+            gen = torch.Generator().manual_seed(int(s["seed"])) if "seed" in s else None
+            noise.append(torch.randn(c.chunk, c.action_dim, generator=gen))
+            u = torch.rand(1, generator=gen)
+            a_, b_, tmin, tmax = c.flow_beta
+            from graspvla.model.graspvla import _beta_from_uniform
+
+            flow_t.append(_beta_from_uniform(u, a_, b_)[0] * (tmax - tmin) + tmin)
+        return {
+            "prefix": self.layout.pack(seqs),
+            "images": torch.stack(images),
+            "proprio": torch.stack(proprio),
+            "actions": torch.stack(actions),
+            "is_action": torch.tensor(is_action),
+            "noise": torch.stack(noise),
+            "flow_t": torch.stack(flow_t).float(),
+        }

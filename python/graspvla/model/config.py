@@ -1,0 +1,139 @@
+"""Model configuration: dataclasses and the presets ``tiny``, ``small`` and ``graspvla``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ExpertConfig", "GraspVLAConfig", "LMConfig", "VisionConfig", "preset"]
+
+
+@dataclass
+class VisionConfig:
+    """One ViT tower. ``feature_layer`` -2 = penultimate block's patch tokens (GraspVLA)."""
+
+    width: int = 64
+    depth: int = 2
+    heads: int = 4
+    mlp_dim: int = 128
+    patch_size: int = 32
+    registers: int = 0
+    feature_layer: int = -2
+
+
+@dataclass
+class LMConfig:
+    """Llama-style decoder (RMSNorm, RoPE, grouped-query attention, SwiGLU)."""
+
+    hidden: int = 128
+    layers: int = 2
+    heads: int = 4
+    kv_heads: int = 2
+    head_dim: int = 32
+    ffn: int = 256
+    rope_theta: float = 10000.0
+    norm_eps: float = 1e-6
+
+
+@dataclass
+class ExpertConfig:
+    """Flow-matching action expert: same depth / KV heads / head_dim as the LM, narrower."""
+
+    hidden: int = 64
+    ffn: int = 128
+
+
+@dataclass
+class GraspVLAConfig:
+    """The whole model.
+
+    Attributes:
+        image_size: square input images [px] (GraspVLA: 224 letterboxed).
+        cameras: view names, in token order (front first).
+        vision: the two towers (DINOv2-like with registers, SigLIP-like) fused per patch.
+        n_bins: uniform bins on [-1, 1] for box / proprio / grasp tokens (256).
+        chunk: actions per chunk (GraspVLA: 4); action_dim: 7 (dxyz, drpy, gripper).
+        proprio_dim: 7 (xyz, rpy, gripper in [0, 1]); 2 proprio steps (history, current).
+        flow_steps: Euler steps at inference (10); flow_beta: (alpha, beta, t_min, t_max).
+        use_pag: Progressive Action Generation (box and grasp tokens before the actions);
+            False is the ablation whose prefix ends after the prompt.
+        detach_prefix_for_actions: stop flow-matching gradients at the LM's K/V.
+    """
+
+    image_size: int = 224
+    cameras: tuple[str, ...] = ("front", "side")
+    vision: tuple[VisionConfig, VisionConfig] = (VisionConfig(), VisionConfig(width=48, heads=4, mlp_dim=96))
+    lm: LMConfig = field(default_factory=LMConfig)
+    expert: ExpertConfig = field(default_factory=ExpertConfig)
+    n_bins: int = 256
+    chunk: int = 4
+    action_dim: int = 7
+    proprio_dim: int = 7
+    goal_dim: int = 6
+    flow_steps: int = 10
+    flow_beta: tuple[float, float, float, float] = (1.5, 1.0, 0.001, 1.0)
+    use_pag: bool = True
+    detach_prefix_for_actions: bool = False
+    max_prompt_tokens: int = 64
+    text_vocab: int = 259  # bytes + BOS/EOS/PAD for the built-in byte tokenizer
+
+    @property
+    def vocab_size(self) -> int:
+        """Base vocabulary: text tokens followed by the bin tokens (the last n_bins ids)."""
+        return self.text_vocab + self.n_bins
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> GraspVLAConfig:
+        d = dict(d)
+        known = {f.name for f in fields(GraspVLAConfig)}
+        unknown = set(d) - known
+        if unknown:
+            from graspvla.errors import CheckpointError
+
+            raise CheckpointError(f"config.json has unknown keys {sorted(unknown)}")
+        if "vision" in d:
+            d["vision"] = tuple(VisionConfig(**v) for v in d["vision"])
+        if "lm" in d:
+            d["lm"] = LMConfig(**d["lm"])
+        if "expert" in d:
+            d["expert"] = ExpertConfig(**d["expert"])
+        for k in ("cameras", "flow_beta"):
+            if k in d:
+                d[k] = tuple(d[k])
+        return GraspVLAConfig(**d)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+
+    @staticmethod
+    def load(path: str | Path) -> GraspVLAConfig:
+        return GraspVLAConfig.from_dict(json.loads(Path(path).read_text()))
+
+
+def preset(name: str) -> GraspVLAConfig:
+    """``tiny`` (trains on a CPU in seconds), ``small`` (CPU-trainable in minutes to hours),
+    ``graspvla`` (the original shapes: DINOv2-L/14 with registers + SigLIP-So400m/14 at 224 px,
+    InternLM2-1.8B, expert hidden 1024 / FFN 2048 with head_dim 128)."""
+    if name == "tiny":
+        return GraspVLAConfig()
+    if name == "small":
+        return GraspVLAConfig(
+            vision=(VisionConfig(width=192, depth=4, heads=3, mlp_dim=768, patch_size=16, registers=4),
+                    VisionConfig(width=128, depth=4, heads=2, mlp_dim=512, patch_size=16)),
+            lm=LMConfig(hidden=384, layers=6, heads=6, kv_heads=2, head_dim=64, ffn=1024),
+            expert=ExpertConfig(hidden=192, ffn=512))
+    if name == "graspvla":
+        return GraspVLAConfig(
+            vision=(VisionConfig(width=1024, depth=24, heads=16, mlp_dim=4096, patch_size=14, registers=4),
+                    VisionConfig(width=1152, depth=27, heads=16, mlp_dim=4304, patch_size=14)),
+            lm=LMConfig(hidden=2048, layers=24, heads=16, kv_heads=8, head_dim=128, ffn=8192, rope_theta=1e6),
+            expert=ExpertConfig(hidden=1024, ffn=2048),
+            text_vocab=92544 - 256)
+    from graspvla.errors import InvalidInputError
+
+    raise InvalidInputError(f"unknown preset {name!r}: choose tiny, small or graspvla")

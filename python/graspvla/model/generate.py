@@ -1,0 +1,120 @@
+"""Inference: Progressive Action Generation then flow-matching action sampling."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from graspvla.model.graspvla import GraspVLA
+from graspvla.model.layout import Layout
+
+__all__ = ["Generation", "generate"]
+
+
+@dataclass
+class Generation:
+    """Normalised outputs of one batch: box tokens decoded to [-1, 1] (B, 8) (NaN without PAG),
+    goal (B, 6) in [-1, 1] (NaN without PAG), actions (B, H, A) normalised, stage timings [s]."""
+
+    box: np.ndarray
+    goal: np.ndarray
+    actions: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@torch.no_grad()
+def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], proprio: torch.Tensor,
+             use_cache: bool = True, constrained: bool = True, generator: torch.Generator | None = None,
+             noise: torch.Tensor | None = None) -> Generation:
+    """images (B, V, 3, S, S) in [0, 1]; proprio (B, 2, 7) normalised. Greedy decoding of the
+    box and goal tokens (``constrained``: bin tokens only), then ``flow_steps`` Euler steps
+    from t = 1 (noise) to t = 0 (actions). ``use_cache=False`` recomputes the whole prefix
+    for every token (reference path for tests)."""
+    c = model.config
+    layout: Layout = model.layout
+    dev = model.embed_tokens.weight.device
+    B = images.shape[0]
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    img = model.encode_images(images.to(dev))
+    timings["vision"] = time.perf_counter() - t0
+
+    prefix = layout.pack([(layout.head(s), [-100] * len(layout.head(s))) for s in instructions], left=True)
+    key_mask = prefix.key_mask.to(dev)
+    ids = prefix.ids.to(dev)
+    slots = prefix.image_slots.to(dev)
+    positions = prefix.positions.to(dev)
+    x = model.embed(prefix, img)
+
+    bins_lo = layout.bins.first_id
+
+    def pick(logits: torch.Tensor) -> torch.Tensor:
+        if constrained:
+            logits = logits.clone()
+            logits[:, :bins_lo] = -torch.inf
+        return logits.argmax(-1)
+
+    t0 = time.perf_counter()
+    hidden, cache = model.run_lm(x, positions, model.causal_mask(key_mask))
+    timings["prefill"] = time.perf_counter() - t0
+    last_hidden = hidden[:, -1]
+    all_x = x
+
+    def push(tokens: torch.Tensor) -> torch.Tensor:
+        """Appends tokens (B, n) and returns the last hidden state."""
+        nonlocal cache, key_mask, positions, all_x, ids, slots
+        emb = model.embed_tokens(tokens)
+        n = tokens.shape[1]
+        new_pos = positions[:, -1:] + torch.arange(1, n + 1, device=dev)[None]
+        key_mask = torch.cat([key_mask, torch.ones(B, n, dtype=torch.bool, device=dev)], 1)
+        positions = torch.cat([positions, new_pos], 1)
+        all_x = torch.cat([all_x, emb], 1)
+        ids = torch.cat([ids, tokens], 1)
+        if use_cache:
+            T = key_mask.shape[1]
+            causal = torch.ones(n, n, dtype=torch.bool, device=dev).tril()
+            mask = torch.cat([key_mask[:, None, : T - n].expand(B, n, T - n), causal[None].expand(B, n, n)], -1)
+            h, cache = model.run_lm(emb, new_pos, mask, cache)
+        else:
+            h, cache = model.run_lm(all_x, positions, model.causal_mask(key_mask))
+        return h[:, -1]
+
+    box = np.full((B, 8), np.nan)
+    goal = np.full((B, c.goal_dim), np.nan)
+    t0 = time.perf_counter()
+    if c.use_pag:
+        toks = []
+        for _ in range(8):
+            tok = pick(model.lm_head(last_hidden))
+            toks.append(tok)
+            last_hidden = push(tok[:, None])
+        box = layout.bins.decode(torch.stack(toks, 1).cpu().numpy())
+    timings["box"] = time.perf_counter() - t0
+    p_tokens = torch.from_numpy(layout.bins.encode(proprio.reshape(B, -1).cpu().numpy())).to(dev)
+    last_hidden = push(p_tokens)
+    t0 = time.perf_counter()
+    if c.use_pag:
+        toks = []
+        for _ in range(c.goal_dim):
+            tok = pick(model.lm_head(last_hidden))
+            toks.append(tok)
+            last_hidden = push(tok[:, None])
+        goal = layout.bins.decode(torch.stack(toks, 1).cpu().numpy())
+    timings["grasp"] = time.perf_counter() - t0
+    push(torch.full((B, 1), layout.text.eos_id, dtype=torch.long, device=dev))  # the expert sees EOS
+
+    t0 = time.perf_counter()
+    if noise is None:
+        noise = torch.randn(B, c.chunk, c.action_dim, generator=generator)
+    xt = noise.to(dev).float()
+    start = key_mask.sum(1)  # suffix positions continue after the (unpadded) prefix
+    steps = c.flow_steps
+    for k in range(steps):
+        t = torch.full((B,), 1.0 - k / steps, device=dev)
+        v = model.expert_velocity(xt, t, proprio.to(dev).float(), cache, key_mask, start)
+        xt = xt - v / steps
+    timings["flow"] = time.perf_counter() - t0
+    return Generation(box=box, goal=goal, actions=xt.cpu().numpy(), timings=timings)

@@ -1,0 +1,190 @@
+"""The GraspVLA model: vision towers -> projector -> Llama-style LM with Progressive Action
+Generation (box tokens, proprio tokens, grasp-pose tokens, EOS) -> a flow-matching action
+expert that attends, layer by layer, to the LM's K/V.
+
+Sequence per sample (GraspVLA layout)::
+
+    [BOS] [image tokens: front, side] [prompt] [box x8] [proprio hist x7] [proprio cur x7] [goal x6] [EOS]
+
+Box, goal and EOS are generated (cross-entropy); grounding samples stop after the box
+tokens and supervise only them (+ EOS). The expert's suffix is 2 continuous proprio tokens
+and ``chunk`` action tokens, block-causal, positions continuing after the prefix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from graspvla.model.config import GraspVLAConfig
+from graspvla.model.layers import DecoderLayer, RMSNorm, ViT, rope_cache, sincos_time_embedding
+from graspvla.model.layout import IGNORE, Layout, Prefix
+
+__all__ = ["GraspVLA"]
+
+
+class GraspVLA(nn.Module):
+    """Build from a :class:`GraspVLAConfig` (random init) or :meth:`from_pretrained`."""
+
+    def __init__(self, config: GraspVLAConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        self.layout = Layout(c)
+        self.towers = nn.ModuleList([ViT(v, c.image_size) for v in c.vision])
+        if len({t.num_patches for t in self.towers}) != 1:
+            raise ValueError("both vision towers must produce the same patch grid")
+        fused = sum(v.width for v in c.vision)
+        h = c.lm.hidden
+        self.projector = nn.Sequential(nn.Linear(fused, 4 * fused), nn.GELU(), nn.Linear(4 * fused, h), nn.GELU(),
+                                       nn.Linear(h, h))
+        self.embed_tokens = nn.Embedding(c.vocab_size, h)
+        self.layers = nn.ModuleList([DecoderLayer(h, c.lm.ffn, c.lm) for _ in range(c.lm.layers)])
+        self.norm = RMSNorm(h, c.lm.norm_eps)
+        self.lm_head = nn.Linear(h, c.vocab_size, bias=False)
+        he = c.expert.hidden
+        self.expert_layers = nn.ModuleList([DecoderLayer(he, c.expert.ffn, c.lm) for _ in range(c.lm.layers)])
+        self.expert_norm = RMSNorm(he, c.lm.norm_eps)
+        self.proprio_in = nn.Linear(c.proprio_dim, he)
+        self.action_in = nn.Linear(c.action_dim, he)
+        self.time_mlp_in = nn.Linear(2 * he, he)
+        self.time_mlp_out = nn.Linear(he, he)
+        self.action_out = nn.Linear(he, c.action_dim)
+        self.register_buffer("pixel_mean", torch.tensor([0.5, 0.5, 0.5]).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("pixel_std", torch.tensor([0.5, 0.5, 0.5]).view(1, 3, 1, 1), persistent=False)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, std=0.02)
+
+    @property
+    def image_tokens(self) -> int:
+        return self.layout.image_tokens
+
+    def freeze_vision(self) -> None:
+        """Freezes both towers (GraspVLA trains the projector, LM and expert)."""
+        for p in self.towers.parameters():
+            p.requires_grad_(False)
+
+    # ---- vision ---------------------------------------------------------------------------
+    def encode_images(self, images: torch.Tensor) -> torch.Tensor:
+        """images (B, V, 3, H, W) float in [0, 1] -> (B, V * patches, hidden)."""
+        B, V = images.shape[:2]
+        x = images.flatten(0, 1)
+        x = (x - self.pixel_mean) / self.pixel_std
+        feats = torch.cat([t(x) for t in self.towers], dim=-1)
+        return self.projector(feats).view(B, V * feats.shape[1], -1)
+
+    # ---- LM ---------------------------------------------------------------------------------
+    def embed(self, prefix: Prefix, image_embeds: torch.Tensor | None) -> torch.Tensor:
+        """Token embeddings with the image embeddings (B, N, h) written into the image slots."""
+        x = self.embed_tokens(prefix.ids.to(self.embed_tokens.weight.device))
+        if image_embeds is not None and bool(prefix.image_slots.any()):
+            slots = prefix.image_slots.to(x.device)[..., None].expand_as(x)
+            x = x.masked_scatter(slots, image_embeds.to(x.dtype).reshape(-1, x.shape[-1]))
+        return x
+
+    def run_lm(self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor,
+               cache: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+               ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
+        """Runs the LM on new tokens x (B, T, h) attending to ``cache`` (per-layer K/V of earlier
+        tokens) with ``mask`` (B, T, S_cache + T). Returns hidden states and the per-layer K/V
+        of cache + new tokens."""
+        cos, sin = rope_cache(positions.to(x.device), self.config.lm.head_dim, self.config.lm.rope_theta)
+        new_cache = []
+        for i, layer in enumerate(self.layers):
+            prev = cache[i] if cache is not None else None
+            x, (k, v) = layer(x, cos, sin, mask, prev)
+            new_cache.append((torch.cat([prev[0], k], 2), torch.cat([prev[1], v], 2)) if prev is not None else (k, v))
+        return self.norm(x), new_cache
+
+    @staticmethod
+    def causal_mask(key_mask: torch.Tensor) -> torch.Tensor:
+        T = key_mask.shape[1]
+        causal = torch.ones(T, T, dtype=torch.bool, device=key_mask.device).tril()
+        m = causal[None] & key_mask[:, None, :]
+        # fully masked rows (left padding) attend to themselves to avoid NaNs
+        return m | torch.eye(T, dtype=torch.bool, device=key_mask.device)[None]
+
+    # ---- action expert ------------------------------------------------------------------------
+    def expert_velocity(self, x_t: torch.Tensor, t: torch.Tensor, proprio: torch.Tensor,
+                        cache: list[tuple[torch.Tensor, torch.Tensor]], cache_mask: torch.Tensor,
+                        start_pos: torch.Tensor) -> torch.Tensor:
+        """v(x_t, t): x_t (B, H, A) normalised actions at flow time t (B,); proprio (B, 2, P)
+        normalised (history, current); cache: LM K/V (B, kvh, S, D) per layer; cache_mask (B, S);
+        start_pos (B,) position of the first suffix token."""
+        c = self.config
+        B, H, _ = x_t.shape
+        he = c.expert.hidden
+        p_tok = self.proprio_in(proprio.to(x_t.dtype))
+        temb = sincos_time_embedding(t, he).to(x_t.dtype)[:, None].expand(B, H, he)
+        a_tok = self.time_mlp_out(F.silu(self.time_mlp_in(torch.cat([self.action_in(x_t), temb], -1))))
+        x = torch.cat([p_tok, a_tok], dim=1)
+        n = x.shape[1]
+        block = torch.tensor([0, 0] + [1] * H, device=x.device)
+        suffix_mask = block[None, :] <= block[:, None]  # (n, n) block-causal
+        mask = torch.cat([cache_mask[:, None, :].expand(B, n, -1), suffix_mask[None].expand(B, n, n)], dim=-1)
+        positions = start_pos[:, None].to(x.device) + torch.arange(n, device=x.device)[None]
+        cos, sin = rope_cache(positions, c.lm.head_dim, c.lm.rope_theta)
+        for layer, kv in zip(self.expert_layers, cache):
+            x, _ = layer(x, cos, sin, mask, kv)
+        return self.action_out(self.expert_norm(x[:, 2:]))
+
+    def flow_time(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """t ~ Beta(alpha, beta) * (t_max - t_min) + t_min (t = 1 is noise)."""
+        a, b, tmin, tmax = self.config.flow_beta
+        s = _beta_from_uniform(torch.rand(n, generator=generator), a, b)
+        return s * (tmax - tmin) + tmin
+
+    # ---- training -----------------------------------------------------------------------------
+    def compute_loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Cross-entropy on box / goal / EOS tokens + flow-matching MSE on actions of synthetic
+        samples (unweighted sum). ``batch`` comes from :func:`graspvla.model.collate`."""
+        dev = self.embed_tokens.weight.device
+        prefix: Prefix = batch["prefix"]
+        images = batch["images"].to(dev)
+        x = self.embed(prefix, self.encode_images(images))
+        key_mask = prefix.key_mask.to(dev)
+        hidden, cache = self.run_lm(x, prefix.positions.to(dev), self.causal_mask(key_mask))
+        logits = self.lm_head(hidden)
+        labels = prefix.labels.to(dev)
+        ce = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=IGNORE)
+        metrics = {"ce": float(ce.detach())}
+        loss = ce
+        is_action = batch["is_action"].to(dev)
+        if bool(is_action.any()):
+            sel = is_action.nonzero().squeeze(1)
+            actions = batch["actions"].to(dev)[sel]
+            noise = batch["noise"].to(dev)[sel]
+            t = batch["flow_t"].to(dev)[sel]
+            x_t = t[:, None, None] * noise + (1 - t[:, None, None]) * actions
+            target = noise - actions
+            kv = [(k[sel], v[sel]) for k, v in cache]
+            if self.config.detach_prefix_for_actions:
+                kv = [(k.detach(), v.detach()) for k, v in kv]
+            lengths = key_mask[sel].sum(1)
+            v = self.expert_velocity(x_t, t, batch["proprio"].to(dev)[sel], kv, key_mask[sel], lengths)
+            fm = F.mse_loss(v.float(), target.float())
+            loss = loss + fm
+            metrics["flow"] = float(fm.detach())
+        return loss, metrics
+
+
+def _beta_from_uniform(u: torch.Tensor, a: float, b: float) -> torch.Tensor:
+    """Inverse CDF of Beta(a, b) (seedable through ``u``): exact u^(1/a) for b = 1, else a
+    tabulated CDF on 2047 points."""
+    if b == 1.0:
+        return u.clamp(0, 1) ** (1.0 / a)
+    xs = torch.linspace(0, 1, 2049, dtype=torch.float64)[1:-1]
+    cdf = torch.cumsum(xs ** (a - 1) * (1 - xs) ** (b - 1), 0)
+    cdf = cdf / cdf[-1]
+    idx = torch.searchsorted(cdf, u.double().clamp(0, 1)).clamp(max=len(xs) - 1)
+    return xs[idx].to(u.dtype)

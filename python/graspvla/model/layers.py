@@ -1,0 +1,153 @@
+"""Transformer building blocks: ViT tower, Llama-style decoder layers with a KV interface."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from graspvla.model.config import LMConfig, VisionConfig
+
+__all__ = ["DecoderLayer", "RMSNorm", "ViT", "apply_rope", "rope_cache"]
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dtype = x.dtype
+        x = x.float()
+        x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+        return (x * self.weight.float()).to(dtype)
+
+
+def rope_cache(positions: torch.Tensor, head_dim: int, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos/sin (B, T, head_dim) for integer positions (B, T)."""
+    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, device=positions.device, dtype=torch.float32) / head_dim))
+    ang = positions.float()[..., None] * inv
+    ang = torch.cat([ang, ang], dim=-1)
+    return ang.cos(), ang.sin()
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """x (B, H, T, D) rotated by position (rotate-half convention, as Llama)."""
+    x1, x2 = x.chunk(2, dim=-1)
+    rot = torch.cat([-x2, x1], dim=-1)
+    return (x * cos[:, None] + rot * sin[:, None]).to(x.dtype)
+
+
+class Attention(nn.Module):
+    """Grouped-query attention whose keys/values can be extended by an external prefix."""
+
+    def __init__(self, hidden: int, heads: int, kv_heads: int, head_dim: int) -> None:
+        super().__init__()
+        self.heads, self.kv_heads, self.head_dim = heads, kv_heads, head_dim
+        self.q_proj = nn.Linear(hidden, heads * head_dim, bias=False)
+        self.k_proj = nn.Linear(hidden, kv_heads * head_dim, bias=False)
+        self.v_proj = nn.Linear(hidden, kv_heads * head_dim, bias=False)
+        self.o_proj = nn.Linear(heads * head_dim, hidden, bias=False)
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor,
+                prefix_kv: tuple[torch.Tensor, torch.Tensor] | None = None
+                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """x (B, T, hidden); mask (B, T, S_prefix + T) bool (True = attend). Returns the output
+        and this segment's own (k, v) (B, kv_heads, T, head_dim), already rotated."""
+        B, T, _ = x.shape
+        q = self.q_proj(x).view(B, T, self.heads, self.head_dim).transpose(1, 2)
+        k = self.k_proj(x).view(B, T, self.kv_heads, self.head_dim).transpose(1, 2)
+        v = self.v_proj(x).view(B, T, self.kv_heads, self.head_dim).transpose(1, 2)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        own = (k, v)
+        if prefix_kv is not None:
+            k = torch.cat([prefix_kv[0], k], dim=2)
+            v = torch.cat([prefix_kv[1], v], dim=2)
+        rep = self.heads // self.kv_heads
+        if rep > 1:
+            k = k.repeat_interleave(rep, dim=1)
+            v = v.repeat_interleave(rep, dim=1)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None])
+        return self.o_proj(out.transpose(1, 2).reshape(B, T, -1)), own
+
+
+class MLP(nn.Module):
+    def __init__(self, hidden: int, ffn: int) -> None:
+        super().__init__()
+        self.gate_proj = nn.Linear(hidden, ffn, bias=False)
+        self.up_proj = nn.Linear(hidden, ffn, bias=False)
+        self.down_proj = nn.Linear(ffn, hidden, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class DecoderLayer(nn.Module):
+    """Pre-norm decoder layer with Llama's parameter names."""
+
+    def __init__(self, hidden: int, ffn: int, lm: LMConfig) -> None:
+        super().__init__()
+        self.input_layernorm = RMSNorm(hidden, lm.norm_eps)
+        self.self_attn = Attention(hidden, lm.heads, lm.kv_heads, lm.head_dim)
+        self.post_attention_layernorm = RMSNorm(hidden, lm.norm_eps)
+        self.mlp = MLP(hidden, ffn)
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor,
+                prefix_kv: tuple[torch.Tensor, torch.Tensor] | None = None
+                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        h, kv = self.self_attn(self.input_layernorm(x), cos, sin, mask, prefix_kv)
+        x = x + h
+        return x + self.mlp(self.post_attention_layernorm(x)), kv
+
+
+class ViTBlock(nn.Module):
+    def __init__(self, cfg: VisionConfig) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(cfg.width, eps=1e-6)
+        self.attn = nn.MultiheadAttention(cfg.width, cfg.heads, batch_first=True)
+        self.norm2 = nn.LayerNorm(cfg.width, eps=1e-6)
+        self.mlp = nn.Sequential(nn.Linear(cfg.width, cfg.mlp_dim), nn.GELU(), nn.Linear(cfg.mlp_dim, cfg.width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.norm1(x)
+        x = x + self.attn(h, h, h, need_weights=False)[0]
+        return x + self.mlp(self.norm2(x))
+
+
+class ViT(nn.Module):
+    """A plain ViT returning patch tokens of ``feature_layer`` (registers dropped)."""
+
+    def __init__(self, cfg: VisionConfig, image_size: int) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.patch_embed = nn.Conv2d(3, cfg.width, cfg.patch_size, cfg.patch_size)
+        n = (image_size // cfg.patch_size) ** 2
+        self.pos_embed = nn.Parameter(torch.randn(1, n, cfg.width) * 0.02)
+        self.registers = nn.Parameter(torch.zeros(1, cfg.registers, cfg.width)) if cfg.registers else None
+        self.blocks = nn.ModuleList([ViTBlock(cfg) for _ in range(cfg.depth)])
+        self.num_patches = n
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = self.patch_embed(images).flatten(2).transpose(1, 2) + self.pos_embed
+        r = 0
+        if self.registers is not None:
+            x = torch.cat([self.registers.expand(len(x), -1, -1), x], dim=1)
+            r = self.cfg.registers
+        last = len(self.blocks) + self.cfg.feature_layer + 1 if self.cfg.feature_layer < 0 else self.cfg.feature_layer
+        for i, blk in enumerate(self.blocks):
+            if i >= max(last, 1):
+                break
+            x = blk(x)
+        return x[:, r:]
+
+
+def sincos_time_embedding(t: torch.Tensor, dim: int, min_period: float = 4e-3, max_period: float = 4.0) -> torch.Tensor:
+    """pi0-style sin-cos embedding of flow time t (B,) with log-spaced periods."""
+    half = dim // 2
+    frac = torch.linspace(0.0, 1.0, half, device=t.device, dtype=torch.float32)
+    period = min_period * (max_period / min_period) ** frac
+    ang = t.float()[:, None] * (2 * math.pi / period)[None]
+    return torch.cat([ang.sin(), ang.cos()], dim=-1)

@@ -1,0 +1,85 @@
+"""The token layout of Progressive Action Generation, and batch packing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from graspvla.model.config import GraspVLAConfig
+from graspvla.model.tokenizer import PROMPT, BinTokenizer, ByteTokenizer
+
+__all__ = ["IGNORE", "Layout", "Prefix"]
+
+IGNORE = -100
+
+
+@dataclass
+class Prefix:
+    """Token sequences for the LM (right-padded for training, left-padded for generation).
+
+    ids (B, T) int64 (image slots hold 0); image_slots (B, T) bool; key_mask (B, T) bool
+    (False on padding); positions (B, T) int64 (padding skipped); labels (B, T): the target
+    of position p is token p + 1, IGNORE where unsupervised."""
+
+    ids: torch.Tensor
+    image_slots: torch.Tensor
+    key_mask: torch.Tensor
+    positions: torch.Tensor
+    labels: torch.Tensor
+
+
+class Layout:
+    """``[BOS] [images] [prompt] [box x8] [proprio hist] [proprio cur] [goal x6] [EOS]``;
+    without PAG (ablation) the box and goal tokens are absent."""
+
+    def __init__(self, config: GraspVLAConfig) -> None:
+        self.config = config
+        self.text = ByteTokenizer()
+        self.bins = BinTokenizer(config.vocab_size, config.n_bins)
+        patches = (config.image_size // config.vision[0].patch_size) ** 2
+        self.image_tokens = patches * len(config.cameras)
+
+    def prompt(self, instruction: str) -> list[int]:
+        return self.text.encode(PROMPT.format(instruction=instruction), self.config.max_prompt_tokens)
+
+    def head(self, instruction: str) -> list[int]:
+        """BOS, image slots (-1) and the prompt: the part every sample starts with."""
+        return [self.text.bos_id] + [-1] * self.image_tokens + self.prompt(instruction)
+
+    def sample(self, instruction: str, box_norm: np.ndarray | None, proprio_norm: np.ndarray | None,
+               goal_norm: np.ndarray | None) -> tuple[list[int], list[int]]:
+        """(ids, labels) for training: labels[p] = ids[p + 1] where ids[p + 1] is supervised."""
+        c = self.config
+        ids = self.head(instruction)
+        sup = [False] * len(ids)
+        if c.use_pag and box_norm is not None:
+            ids += self.bins.encode(np.asarray(box_norm).reshape(-1)).tolist()
+            sup += [True] * 8
+        if proprio_norm is not None:
+            ids += self.bins.encode(np.asarray(proprio_norm).reshape(-1)).tolist()
+            sup += [False] * int(np.asarray(proprio_norm).size)
+            if c.use_pag and goal_norm is not None:
+                ids += self.bins.encode(np.asarray(goal_norm).reshape(-1)).tolist()
+                sup += [True] * c.goal_dim
+        ids.append(self.text.eos_id)
+        sup.append(True)
+        labels = [ids[p + 1] if p + 1 < len(ids) and sup[p + 1] else IGNORE for p in range(len(ids))]
+        return ids, labels
+
+    def pack(self, seqs: list[tuple[list[int], list[int]]], left: bool = False) -> Prefix:
+        T = max(len(s[0]) for s in seqs)
+        B = len(seqs)
+        ids = torch.full((B, T), self.text.pad_id, dtype=torch.long)
+        labels = torch.full((B, T), IGNORE, dtype=torch.long)
+        mask = torch.zeros((B, T), dtype=torch.bool)
+        for i, (s, lab) in enumerate(seqs):
+            n = len(s)
+            sl = slice(T - n, T) if left else slice(0, n)
+            ids[i, sl] = torch.tensor(s, dtype=torch.long)
+            labels[i, sl] = torch.tensor(lab, dtype=torch.long)
+            mask[i, sl] = True
+        slots = ids == -1
+        positions = (mask.long().cumsum(1) - 1).clamp(min=0)
+        return Prefix(ids.clamp(min=0), slots, mask, positions, labels)

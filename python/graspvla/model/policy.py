@@ -1,0 +1,115 @@
+"""The policy API: observations in, boxes / grasp pose / action chunks out, in robot units."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from graspvla.errors import InvalidInputError
+from graspvla.model.batching import images_to_tensor
+from graspvla.model.generate import generate
+from graspvla.model.graspvla import GraspVLA
+from graspvla.model.normalize import Normalizer
+
+__all__ = ["GraspVLAPolicy", "Observation", "Prediction"]
+
+
+@dataclass
+class Observation:
+    """front/side: uint8 HxWx3 RGB (square, resized to the model's size); instruction: e.g.
+    "pick up the mug"; proprio: (N >= 1, 7) rows [x, y, z, roll, pitch, yaw, g] of the TCP
+    in the base frame (sxyz, g in [0, 1], 1 = open), oldest first; the model uses rows
+    [-history_stride - 1] and [-1] as (history, current)."""
+
+    front: np.ndarray
+    side: np.ndarray
+    instruction: str
+    proprio: np.ndarray
+
+
+@dataclass
+class Prediction:
+    boxes: np.ndarray  # (2, 4) pixels of the input images (front, side): x0, y0, x1, y1
+    grasp: np.ndarray  # (6,) grasp pose xyz + rpy, base frame
+    actions: np.ndarray  # (H, 7) delta actions in robot units
+    timings: dict[str, float]
+
+
+class GraspVLAPolicy:
+    """Wraps a model and its normalisation statistics."""
+
+    name = "graspvla"
+
+    def __init__(self, model: GraspVLA, normalizer: Normalizer, history_stride: int = 3, seed: int = 0,
+                 constrained: bool = True) -> None:
+        self.model, self.norm = model.eval(), normalizer
+        self.history_stride, self.constrained = history_stride, constrained
+        self.generator = torch.Generator().manual_seed(seed)
+        self._queue: deque[np.ndarray] = deque()
+
+    @classmethod
+    def from_pretrained(cls, directory: str, **kw: Any) -> GraspVLAPolicy:
+        from graspvla.model.checkpoint import from_pretrained
+
+        model, norm = from_pretrained(directory)
+        return cls(model, norm, **kw)
+
+    def _check(self, obs: Observation) -> None:
+        for name in ("front", "side"):
+            im = getattr(obs, name, None)
+            if im is None:
+                raise InvalidInputError(f"observation is missing the {name} camera image")
+            a = np.asarray(im)
+            if a.ndim != 3 or a.shape[2] != 3 or a.dtype != np.uint8 or a.shape[0] != a.shape[1]:
+                raise InvalidInputError(f"{name}: expected a square HxWx3 uint8 image, got {a.dtype} {a.shape}")
+        p = np.asarray(obs.proprio, dtype=np.float64)
+        if p.ndim != 2 or p.shape[1] != 7 or len(p) < 1:
+            raise InvalidInputError(f"proprio: expected (N, 7), got {p.shape}")
+        if not np.all(np.isfinite(p)):
+            raise InvalidInputError("proprio: contains NaN or infinite values")
+
+    def predict_batch(self, observations: list[Observation]) -> list[Prediction]:
+        c = self.model.config
+        for o in observations:
+            self._check(o)
+        images = torch.stack([images_to_tensor([o.front, o.side], c.image_size) for o in observations])
+        prop = []
+        for o in observations:
+            p = np.asarray(o.proprio, dtype=np.float64)
+            hist = p[max(0, len(p) - 1 - self.history_stride)]
+            prop.append(self.norm.proprio(np.stack([hist, p[-1]])))
+        out = generate(self.model, images, [o.instruction for o in observations],
+                       torch.tensor(np.array(prop), dtype=torch.float32), constrained=self.constrained,
+                       generator=self.generator)
+        preds = []
+        for k, o in enumerate(observations):
+            h = np.asarray(o.front).shape[0]
+            boxes = (out.box[k].reshape(2, 4) + 1.0) / 2.0 * h
+            preds.append(Prediction(boxes=boxes, grasp=self.norm.goal_inverse(out.goal[k]),
+                                    actions=self.norm.action_inverse(out.actions[k]), timings=dict(out.timings)))
+        return preds
+
+    def predict_action_chunk(self, obs: Observation) -> Prediction:
+        return self.predict_batch([obs])[0]
+
+    def select_action(self, obs: Observation) -> np.ndarray:
+        """One action at a time from a queue refilled with a new chunk when empty."""
+        if not self._queue:
+            self._queue.extend(self.predict_action_chunk(obs).actions)
+        return self._queue.popleft()
+
+    # ---- graspvla.eval.harness.Policy ----------------------------------------------------
+    def reset(self) -> None:
+        self._queue.clear()
+
+    def act(self, observation: dict[str, Any]) -> np.ndarray:
+        proprio = np.asarray(observation["proprio"], dtype=np.float64).copy()
+        proprio[:, 6] = (proprio[:, 6] + 1.0) / 2.0  # env gripper -1/+1 -> model [0, 1]
+        pred = self.predict_action_chunk(Observation(observation["front"], observation["side"],
+                                                     observation["instruction"], proprio))
+        self.last_prediction = pred
+        return pred.actions

@@ -1,0 +1,53 @@
+"""Tokenisation: text (offline byte-level), and values as bin tokens.
+
+Bins follow GraspVLA: ``bins = linspace(-1, 1, N)``; a value x in [-1, 1] becomes
+``id = vocab_size - clip(digitize(x, bins), 1, N)`` (the last N ids of the base vocabulary);
+decoding takes the midpoint of the bin's edges. Values outside [-1, 1] saturate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["BinTokenizer", "ByteTokenizer", "PROMPT"]
+
+PROMPT = "In: What action should the robot take to {instruction}?\nOut: "
+
+
+class ByteTokenizer:
+    """UTF-8 bytes as ids 0..255, then BOS, EOS, PAD. Works offline, never downloads."""
+
+    def __init__(self) -> None:
+        self.bos_id, self.eos_id, self.pad_id = 256, 257, 258
+        self.vocab_size = 259
+
+    def encode(self, text: str, max_tokens: int = 64) -> list[int]:
+        return list(text.encode("utf-8"))[:max_tokens]
+
+    def decode(self, ids: list[int]) -> str:
+        return bytes(i for i in ids if i < 256).decode("utf-8", errors="replace")
+
+
+class BinTokenizer:
+    """Maps normalised values in [-1, 1] to the last ``n_bins`` ids of a vocabulary."""
+
+    def __init__(self, vocab_size: int, n_bins: int = 256) -> None:
+        self.vocab_size, self.n_bins = vocab_size, n_bins
+        self.bins = np.linspace(-1.0, 1.0, n_bins)
+
+    @property
+    def first_id(self) -> int:
+        return self.vocab_size - self.n_bins
+
+    def encode(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
+        a = np.asarray(x, dtype=np.float64)
+        idx = np.clip(np.digitize(a, self.bins), 1, self.n_bins)
+        return (self.vocab_size - idx).astype(np.int64)
+
+    def decode(self, ids: np.ndarray | torch.Tensor) -> np.ndarray:
+        y = self.vocab_size - np.asarray(ids, dtype=np.int64)
+        y = np.clip(y, 1, self.n_bins)
+        lo = self.bins[np.clip(y - 1, 0, self.n_bins - 1)]
+        hi = self.bins[np.clip(y, 0, self.n_bins - 1)]
+        return np.where(y >= self.n_bins, 1.0, 0.5 * (lo + hi))
