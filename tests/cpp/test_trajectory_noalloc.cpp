@@ -1,6 +1,7 @@
 // The online generator re-plans without touching the heap (fixed 7-DoF and dynamic DoF), its
 // output is continuous and jerk-limited across re-targeting, and it reaches the target.
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include "alloc_guard.hpp"
@@ -85,6 +86,48 @@ int main() {
     CHECK(otg.update(wrong, out) == Status::InvalidInput);
     CHECK(otg.update(in, out) == Status::Working || otg.update(in, out) == Status::Finished);
     CHECK(guard.allocations() == 0);
+  }
+  {
+    // Offline calculate() over many random problems (including duration gaps), all three
+    // synchronisation modes: no allocation, always a result that ends at the target.
+    Input in;
+    CHECK(set_robot_limits(in, model, 1.0));
+    Trajectory tr;
+    std::uint64_t seed = 12345;
+    auto uniform = [&seed](double lo, double hi) {  // splitmix64: deterministic, allocation free
+      seed += 0x9E3779B97F4A7C15ull;
+      std::uint64_t z = seed;
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      z ^= z >> 31;
+      return lo + (hi - lo) * static_cast<double>(z >> 11) / 9007199254740992.0;
+    };
+    const Synchronization modes[] = {Synchronization::Time, Synchronization::Phase, Synchronization::None};
+    int ok = 0;
+    alloc_guard::Scope guard;
+    for (int k = 0; k < 3000; ++k) {
+      for (int i = 0; i < 7; ++i) {
+        const double V = in.max_velocity[i], A = in.max_acceleration[i], J = in.max_jerk[i];
+        in.current_position[i] = uniform(in.min_position[i], in.max_position[i]);
+        in.target_position[i] = uniform(in.min_position[i], in.max_position[i]);
+        do {
+          in.current_velocity[i] = uniform(-V, V);
+          in.current_acceleration[i] = uniform(-A, A);
+        } while (std::fabs(in.current_velocity[i] + in.current_acceleration[i] * std::fabs(in.current_acceleration[i]) /
+                                                         (2 * J)) > V);
+        in.target_velocity[i] = k % 2 ? uniform(-V, V) : 0.0;
+      }
+      in.synchronization = modes[k % 3];
+      CHECK(calculate(in, tr) == Status::Ok);
+      double p[7], v[7], a[7];
+      for (int i = 0; i < 7; ++i) tr.profiles[i].at(tr.profiles[i].duration, p[i], v[i], a[i]);  // own end
+      for (int i = 0; i < 7; ++i) {
+        if (in.synchronization != Synchronization::None) CHECK(std::fabs(tr.profiles[i].duration - tr.duration) < 1e-9);
+        if (std::fabs(p[i] - in.target_position[i]) < 1e-8 && std::fabs(v[i] - in.target_velocity[i]) < 1e-8) ++ok;
+      }
+    }
+    CHECK(guard.allocations() == 0);
+    CHECK(ok == 3000 * 7);
   }
   std::printf("trajectory no-alloc ok\n");
   return 0;
