@@ -13,6 +13,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("graspvla.cli.demo", "run the end-to-end demo and write a report"),
     "eval": ("graspvla.cli.eval", "closed-loop grasping benchmark in simulation"),
+    "serve": ("graspvla.cli.serve", "serve a model over ZeroMQ (GraspVLA protocol)"),
 }
 
 

@@ -23,7 +23,7 @@ def images_to_tensor(views: list[np.ndarray], size: int) -> torch.Tensor:
         a = np.asarray(im)
         if a.ndim != 3 or a.shape[2] != 3 or a.dtype != np.uint8:
             raise InvalidInputError(f"image {k}: expected HxWx3 uint8, got {a.dtype} {a.shape}")
-        t = torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1).float() / 255.0
+        t = torch.from_numpy(np.array(a, copy=True)).permute(2, 0, 1).float() / 255.0
         if t.shape[1:] != (size, size):
             t = F.interpolate(t[None], size=(size, size), mode="bilinear", align_corners=False)[0]
         out.append(t)
