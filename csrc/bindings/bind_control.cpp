@@ -177,6 +177,16 @@ class PyFrankaIO final : public RobotIO {
   Vector7 last_q_ = Vector7::Zero();
 };
 
+// Destroying a running loop joins its thread, which may need the GIL (pylibfranka bridge):
+// release it around the delete.
+struct LoopDeleter {
+  void operator()(ControlLoop* p) const {
+    py::gil_scoped_release release;
+    delete p;
+  }
+};
+using LoopHolder = std::unique_ptr<ControlLoop, LoopDeleter>;
+
 }  // namespace
 
 GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limiting, MuJoCo backend", m) {
@@ -374,10 +384,10 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
       .def_property_readonly("error", &LibfrankaIO::error);
 #endif
 
-  py::class_<ControlLoop>(m, "ControlLoop")
+  py::class_<ControlLoop, LoopHolder>(m, "ControlLoop")
       .def(py::init([](std::shared_ptr<RobotIO> io, const std::string& robot, const ControllerConfig& c,
                        const LoopConfig& l, double finger_extension) {
-             return std::make_unique<ControlLoop>(std::move(io), model_by_name(robot, finger_extension), c, l);
+             return LoopHolder(new ControlLoop(std::move(io), model_by_name(robot, finger_extension), c, l));
            }), py::arg("io"), py::arg("robot"), py::arg("controller"), py::arg("loop"), py::arg("finger_extension") = 0.0)
       .def("start", &ControlLoop::start, py::call_guard<py::gil_scoped_release>())
       .def("stop", &ControlLoop::stop, py::call_guard<py::gil_scoped_release>())
