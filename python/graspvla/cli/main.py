@@ -14,6 +14,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("graspvla.cli.demo", "run the end-to-end demo and write a report"),
     "eval": ("graspvla.cli.eval", "closed-loop grasping benchmark in simulation"),
     "serve": ("graspvla.cli.serve", "serve a model over ZeroMQ (GraspVLA protocol)"),
+    "train": ("graspvla.cli.train", "train the model on LeRobot v3 datasets (torchrun for DDP)"),
+    "finetune": ("graspvla.cli.finetune", "few-shot post-training with LoRA"),
 }
 
 

@@ -1,0 +1,69 @@
+"""``graspvla train``: train the GraspVLA model on LeRobot v3 datasets (one process, or DDP
+under ``torchrun --nproc_per_node N -m graspvla.cli.main train ...``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, action="append", help="LeRobot v3 dataset directory (repeatable)")
+    p.add_argument("--out", default="outputs/train", help="checkpoints, logs and the final model (out/model)")
+    p.add_argument("--preset", default="tiny", choices=["tiny", "small", "graspvla"], help="model size")
+    p.add_argument("--steps", type=int, default=2000, help="optimiser steps")
+    p.add_argument("--batch", type=int, default=16, help="global batch size (split over ranks)")
+    p.add_argument("--lr", type=float, default=3e-4, help="peak learning rate")
+    p.add_argument("--warmup", type=int, default=100, help="warm-up steps")
+    p.add_argument("--workers", type=int, default=2, help="DataLoader workers per rank")
+    p.add_argument("--no-pag", action="store_true", help="ablation: no box / grasp tokens")
+    p.add_argument("--train-vision", action="store_true", help="also train the vision towers")
+    p.add_argument("--seed", type=int, default=0, help="seed of data order, init and noise")
+    p.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
+    p.add_argument("--init", default=None, help="start from this model directory instead of random weights")
+
+
+def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Datasets, model, normaliser and trainer config from CLI arguments (shared with finetune)."""
+    import torch
+    from torch.utils.data import ConcatDataset
+
+    from graspvla.errors import InvalidInputError
+    from graspvla.model import Collator, GraspVLA, preset
+    from graspvla.model.checkpoint import from_pretrained
+    from graspvla.train import TrainConfig
+    from graspvla.train.vla_data import EpisodeFrames, fit_normalizer
+
+    if args.steps < 1 or args.batch < 1 or args.lr <= 0:
+        raise InvalidInputError("--steps and --batch must be >= 1 and --lr > 0")
+    torch.manual_seed(args.seed)
+    if args.init:
+        model, normalizer = from_pretrained(args.init)
+    else:
+        cfg = preset(args.preset)
+        cfg.use_pag = not args.no_pag
+        model = GraspVLA(cfg)
+        normalizer = None
+    parts = [EpisodeFrames(d, model.config.image_size) for d in args.data]
+    if normalizer is None:
+        normalizer = fit_normalizer(parts[0], seed=args.seed)
+    dataset = parts[0] if len(parts) == 1 else ConcatDataset(parts)
+    tcfg = TrainConfig(output_dir=args.out, max_steps=args.steps, global_batch_size=args.batch, lr=args.lr,
+                       warmup_steps=args.warmup, freeze_vision=not args.train_vision, seed=args.seed,
+                       num_workers=args.workers, checkpoint_every=args.checkpoint_every)
+    return model, normalizer, dataset, Collator(model.config, normalizer), tcfg
+
+
+def run(args: argparse.Namespace) -> int:
+    from graspvla.model import save_pretrained
+    from graspvla.train import Trainer
+
+    model, normalizer, dataset, collate, tcfg = build_training(args)
+    trainer = Trainer(model, tcfg, dataset, collate_fn=collate)
+    result = trainer.train()
+    if trainer.dist.is_main:
+        out = save_pretrained(model, normalizer, Path(args.out) / "model",
+                              extra={"steps": result.steps, "final_loss": result.final_loss, "data": args.data,
+                                     "preset": args.preset, "seconds": result.seconds})
+        print(f"[train] {result.steps} steps, final loss {result.final_loss:.4f}, model: {out}")
+    return 0
