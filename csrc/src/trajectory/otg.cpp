@@ -36,16 +36,33 @@ Status synchronise(const In& in, double T0, Profiles& profiles, double& T_out) n
   const std::size_t n = in.dof();
   double T = T0;
   std::size_t fixed_dof = n;  // a DoF whose profile for T is already set (a gap's end)
+  // What fixed_time_profile() needs of each minimum-time profile (peak velocity, duration),
+  // kept so that later rounds need not recompute them (up to kCache DoF; more are recomputed).
+  constexpr std::size_t kCache = 32;
+  double hint_v[kCache], hint_t[kCache];
+  bool hint_peak[kCache];
+  const bool cached = n <= kCache;
+  if (cached) {
+    for (std::size_t i = 0; i < n; ++i) {
+      hint_v[i] = profiles[i].vb[3];
+      hint_t[i] = profiles[i].duration;
+      hint_peak[i] = profiles[i].has_peak;
+    }
+  }
   for (int round = 0; round < 16; ++round) {
     std::size_t failed = n;
     Profile m;
     for (std::size_t i = 0; i < n; ++i) {
       if (i == fixed_dof) continue;
-      if (round > 0) {  // profiles were overwritten by an unsuccessful round
-        if (min_time(in, i, profiles[i]) != Status::Ok) return Status::Infeasible;
+      if (round > 0 && cached) {  // T grew past every minimum time: rebuild the hint
+        m.vb[3] = hint_v[i];
+        m.duration = hint_t[i];
+        m.has_peak = hint_peak[i];
+      } else {
+        if (round > 0 && min_time(in, i, profiles[i]) != Status::Ok) return Status::Infeasible;
+        if (profiles[i].duration >= T - 1e-12 && profiles[i].duration <= T + 1e-12) continue;
+        m = profiles[i];
       }
-      if (profiles[i].duration >= T - 1e-12 && profiles[i].duration <= T + 1e-12) continue;
-      m = profiles[i];
       if (fixed(in, i, T, profiles[i], m) != Status::Ok) {
         failed = i;
         break;
