@@ -12,6 +12,7 @@ import sys
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("graspvla.cli.demo", "run the end-to-end demo and write a report"),
+    "generate": ("graspvla.cli.generate", "synthesise grasping episodes into a LeRobot v3 dataset (resumable, local or Ray)"),
     "eval": ("graspvla.cli.eval", "closed-loop grasping benchmark in simulation"),
     "serve": ("graspvla.cli.serve", "serve a model over ZeroMQ (GraspVLA protocol)"),
     "train": ("graspvla.cli.train", "train the model on LeRobot v3 datasets (torchrun for DDP)"),
