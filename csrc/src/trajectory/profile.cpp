@@ -31,9 +31,10 @@ inline double change_dir(double s, double v0, double a0, double v1, double a1, c
   const double b0 = s * a0, b1 = s * a1, dv = s * (v1 - v0);
   const double m = std::max(b0, b1);
   const double q = L.j * dv + 0.5 * (b0 * b0 + b1 * b1);
-  const double tol = 1e-10 * L.a;
-  if (q < -tol * L.a) return kInf;
+  // Tolerances relative to the problem's own scale (limits can span many orders of magnitude).
+  if (q < -1e-12 * (L.j * std::abs(dv) + 0.5 * (b0 * b0 + b1 * b1))) return kInf;
   const double r = std::sqrt(std::max(0.0, q));
+  const double tol = 1e-9 * std::max({std::abs(b0), std::abs(b1), r});
   double ap;
   if (-r >= m - tol) {
     ap = std::max(-r, m);  // the lower peak is the faster one

@@ -18,11 +18,12 @@ QMIN, QMAX = LIM.min_position, LIM.max_position
 def random_state(rng: np.random.Generator, v: np.ndarray, a: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, ...]:
     """A start (velocity, acceleration) inside the limits from which the velocity limit can be kept
     (|v0 + a0|a0|/(2 j)| <= v_max: otherwise any trajectory must overshoot it)."""
-    while True:
-        v0 = rng.uniform(-1, 1, v.shape) * v * rng.choice([0.0, 1.0], v.shape, p=[0.2, 0.8])
-        a0 = rng.uniform(-1, 1, a.shape) * a * rng.choice([0.0, 1.0], a.shape, p=[0.2, 0.8])
-        if np.all(np.abs(v0 + a0 * np.abs(a0) / (2 * j)) <= v):
-            return v0, a0
+    v0 = rng.uniform(-1, 1, v.shape) * v * rng.choice([0.0, 1.0], v.shape, p=[0.2, 0.8])
+    a0 = rng.uniform(-1, 1, a.shape) * a * rng.choice([0.0, 1.0], a.shape, p=[0.2, 0.8])
+    bad = np.abs(v0 + a0 * np.abs(a0) / (2 * j)) > v
+    # keep the velocity, shrink the acceleration to the largest that still allows stopping
+    a0[bad] = np.sign(a0[bad]) * np.sqrt(np.maximum(0.0, 2 * j[bad] * (v[bad] - np.sign(a0[bad]) * v0[bad]))) * 0.999
+    return v0, a0
 
 
 def random_problem(rng: np.random.Generator, kind: int) -> tuple[np.ndarray, ...]:
@@ -276,3 +277,39 @@ def test_phase_synchronisation_is_a_straight_line() -> None:
     pf = p0 + 0.3
     v0 = np.r_[0.1, np.zeros(6)]
     assert plan_motion(p0, pf, LIM, v0, phase=True).duration == plan_motion(p0, pf, LIM, v0).duration
+
+
+def test_limits_over_many_orders_of_magnitude() -> None:
+    """Limits from 1e-2 to 1e2 (independently for v, a, j), distances from 0 to 100: the end state
+    is reached and the duration matches ruckig's (relative 1e-9); this caught a tolerance that
+    was absolute instead of relative."""
+    ruckig = pytest.importorskip("ruckig")
+    rng = np.random.default_rng(7)
+    ratios: list[float] = []
+    for _ in range(300):
+        sc = 10 ** rng.uniform(-2, 2, 3)
+        lim = Limits(rng.uniform(0.1, 1, 7) * sc[0], rng.uniform(0.1, 1, 7) * sc[1], rng.uniform(0.1, 1, 7) * sc[2])
+        v0, a0 = random_state(rng, lim.velocity, lim.acceleration, lim.jerk)
+        vf = rng.uniform(-1, 1, 7) * lim.velocity * rng.choice([0, 1], 7)
+        p0 = rng.uniform(-1, 1, 7)
+        pf = p0 + rng.choice([0, 1e-9, 1e-3, 1, 100], 7) * rng.uniform(-1, 1, 7)
+        tr = plan_motion(p0, pf, lim, v0, a0, vf)
+        inp = ruckig.InputParameter(7)
+        inp.current_position, inp.current_velocity, inp.current_acceleration = p0, v0, a0
+        inp.target_position, inp.target_velocity, inp.target_acceleration = pf, vf, np.zeros(7)
+        inp.max_velocity, inp.max_acceleration, inp.max_jerk = lim.velocity, lim.acceleration, lim.jerk
+        ref = ruckig.Trajectory(7)
+        try:
+            working = ruckig.Ruckig(7).calculate(inp, ref) == ruckig.Result.Working
+        except (ValueError, RuntimeError):  # ruckig rejects some extreme inputs (-101)
+            working = False
+        if working:
+            assert tr.duration >= ref.duration * (1 - 1e-9) - 1e-9
+            ratios.append(tr.duration / ref.duration)
+        q, dq, _ = tr.at(tr.duration)
+        np.testing.assert_allclose(q, pf, rtol=0, atol=1e-9 * (1 + np.abs(pf - p0)).max())
+        np.testing.assert_allclose(dq, vf, rtol=0, atol=1e-9 * lim.velocity.max())
+    assert len(ratios) >= 200
+    print(f"\nwide-scale limits: {len(ratios)} problems, ours/ruckig median {np.median(ratios):.9f}, "
+          f"max {max(ratios):.6f}")
+    assert np.median(ratios) <= 1 + 1e-9
