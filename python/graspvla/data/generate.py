@@ -168,31 +168,44 @@ def _specs(cfg: GenerateConfig) -> list[ShardSpec]:
 
 
 def _run_local(cfg: GenerateConfig, specs: list[ShardSpec], on_done: Any) -> dict[int, str]:
+    """One single-process pool per worker slot, so a dying process breaks only its own shard."""
     import multiprocessing as mp
 
-    workers = cfg.workers or os.cpu_count() or 1
+    workers = min(cfg.workers or os.cpu_count() or 1, len(specs))
+    ctx = mp.get_context("spawn")
     attempts = {s.shard: 0 for s in specs}
     pending = list(specs)
     failed: dict[int, str] = {}
-    ctx = mp.get_context("spawn")
-    while pending:
-        with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx) as pool:
-            futs: dict[Future[ShardResult], ShardSpec] = {pool.submit(_run_task, s, cfg.source, cfg.source_options): s for s in pending}
-            pending = []
-            broken = False
-            while futs:
-                done, _ = wait(futs, return_when=FIRST_COMPLETED)
-                for f in done:
-                    spec = futs.pop(f)
-                    try:
-                        on_done(f.result())
-                    except BrokenProcessPool as e:
-                        broken = True
-                        _retry_or_fail(spec, attempts, cfg.max_retries, f"worker process died ({e})", pending, failed)
-                    except Exception as e:
-                        _retry_or_fail(spec, attempts, cfg.max_retries, f"{type(e).__name__}: {e}", pending, failed)
-            if broken:
-                print(f"[generate] a worker process died; {len(pending)} shard(s) will be retried", file=sys.stderr)
+    pools: list[ProcessPoolExecutor | None] = [None] * workers
+    running: dict[Future[ShardResult], tuple[int, ShardSpec]] = {}
+    try:
+        while pending or running:
+            busy = {slot for slot, _ in running.values()}
+            for slot in range(workers):
+                if slot in busy or not pending:
+                    continue
+                if pools[slot] is None:
+                    pools[slot] = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+                spec = pending.pop(0)
+                fut = pools[slot].submit(_run_task, spec, cfg.source, cfg.source_options)  # type: ignore[union-attr]
+                running[fut] = (slot, spec)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in done:
+                slot, spec = running.pop(f)
+                try:
+                    on_done(f.result())
+                except BrokenProcessPool:
+                    pools[slot].shutdown(wait=False, cancel_futures=True)  # type: ignore[union-attr]
+                    pools[slot] = None
+                    print(f"[generate] worker process died on shard {spec.shard} (seeds {spec.seeds[0]}..{spec.seeds[-1]})",
+                          file=sys.stderr)
+                    _retry_or_fail(spec, attempts, cfg.max_retries, "worker process died", pending, failed)
+                except Exception as e:
+                    _retry_or_fail(spec, attempts, cfg.max_retries, f"{type(e).__name__}: {e}", pending, failed)
+    finally:
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
     return failed
 
 
