@@ -64,6 +64,69 @@ Status WaypointTrajectory::build(const RowMatrix& waypoints, const Eigen::Vector
   std::vector<double> T(m - 1);
   for (int k = 0; k + 1 < m; ++k) T[k] = segs_[k].duration;
   const double frac = opt.velocity_fraction;
+  if (m > 2 && opt.iterations > 0) {
+    // Start from a path-speed profile along the polyline (a forward-backward pass, as in
+    // feed-rate planning): the speed at each waypoint is capped by the velocity limits along
+    // the blended tangent and by the acceleration a corner needs, and changes between
+    // waypoints by at most what the acceleration limits allow over the segment length. The
+    // fixed-point passes below refine it; dense paths would otherwise speed up only slowly.
+    std::vector<double> len(m - 1), speed(m, 0.0), acc_seg(m - 1);
+    RowMatrix U(m - 1, N), tangent = RowMatrix::Zero(m, N);
+    for (int k = 0; k + 1 < m; ++k) {
+      const Eigen::RowVectorXd d = q_.row(k + 1) - q_.row(k);
+      len[k] = d.norm();
+      U.row(k) = d / len[k];
+      acc_seg[k] = 1e300;
+      for (int i = 0; i < N; ++i) {
+        if (U(k, i) != 0.0) acc_seg[k] = std::min(acc_seg[k], amax_[i] / std::abs(U(k, i)));
+      }
+    }
+    for (int k = 1; k + 1 < m; ++k) {
+      Eigen::RowVectorXd t = U.row(k - 1) + U.row(k);
+      const double nt = t.norm();
+      if (nt < 1e-9) continue;  // a cusp: stop there
+      t /= nt;
+      double cap = 1e300;
+      for (int i = 0; i < N; ++i) {
+        if (t[i] != 0.0) cap = std::min(cap, frac * vmax_[i] / std::abs(t[i]));
+      }
+      const double turn = (U.row(k) - U.row(k - 1)).norm();  // 2 sin(angle / 2)
+      const double a_corner = std::min(acc_seg[k - 1], acc_seg[k]);
+      if (turn > 1e-12) cap = std::min(cap, std::sqrt(a_corner * std::min(len[k - 1], len[k]) / turn));
+      speed[k] = cap;
+      tangent.row(k) = t;
+    }
+    for (int k = 0; k + 1 < m; ++k) {
+      speed[k + 1] = std::min(speed[k + 1], std::sqrt(speed[k] * speed[k] + 2.0 * acc_seg[k] * len[k]));
+    }
+    for (int k = m - 2; k >= 0; --k) {
+      speed[k] = std::min(speed[k], std::sqrt(speed[k + 1] * speed[k + 1] + 2.0 * acc_seg[k] * len[k]));
+    }
+    // The pass ignores the jerk limit, so also try slower versions of it; keep the fastest.
+    for (double scale : {1.0, 0.7, 0.5, 0.3}) {
+      for (int k = 1; k + 1 < m; ++k) {
+        // tangential acceleration of the speed profile (d(speed^2)/ds / 2)
+        const double as = opt.knot_acceleration ? scale * scale *
+                                                      (speed[k + 1] * speed[k + 1] - speed[k - 1] * speed[k - 1]) /
+                                                      (2.0 * (len[k - 1] + len[k]))
+                                                : 0.0;
+        for (int i = 0; i < N; ++i) {
+          const double v = std::clamp(scale * speed[k] * tangent(k, i), -frac * vmax_[i], frac * vmax_[i]);
+          double a = std::clamp(as * tangent(k, i), -0.5 * amax_[i], 0.5 * amax_[i]);
+          const double shift = a * std::abs(a) / (2.0 * jmax_[i]);
+          if (std::abs(v - shift) > frac * vmax_[i] || std::abs(v + shift) > frac * vmax_[i]) a = 0.0;
+          vel(k, i) = v;
+          acc(k, i) = a;
+        }
+      }
+      double total;
+      if (plan(vel, acc, trial, total) == Status::Ok && total < best) {
+        best = total;
+        segs_.swap(trial);
+        for (int k = 0; k + 1 < m; ++k) T[k] = segs_[k].duration;
+      }
+    }
+  }
   for (int it = 0; it < opt.iterations; ++it) {
     for (int k = 1; k + 1 < m; ++k) {
       const double h0 = std::max(T[k - 1], 1e-9), h1 = std::max(T[k], 1e-9);

@@ -125,3 +125,15 @@ def test_default_limits_are_scaled_franka_limits() -> None:
     tr = smooth_path(W)  # default limits
     _, _, dq, _ = sample_uniform(tr, 0.001)
     assert np.all(np.abs(dq) <= lim.velocity * (1 + 1e-6))
+
+
+def test_dense_path_is_not_slow() -> None:
+    """A densely interpolated straight path (as planners emit after interpolation) is traversed
+    at speed: within 2x of the direct point-to-point motion, and all properties hold."""
+    from graspvla.trajectory import plan_motion
+
+    W = planner_like_path(np.random.default_rng(4), m=10)
+    D = np.array([W[0] + (W[-1] - W[0]) * s for s in np.linspace(0, 1, 100)])
+    tr = smooth_path(D, LIM)
+    check_trajectory(tr, D, LIM)
+    assert tr.duration < 2.0 * plan_motion(D[0], D[-1], LIM).duration

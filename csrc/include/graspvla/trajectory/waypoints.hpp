@@ -2,11 +2,14 @@
 // A smooth trajectory through joint-space waypoints that does not stop at intermediate ones.
 //
 // Method: between consecutive waypoints, a time-synchronised jerk-limited OTG segment (see
-// otg.hpp) from (q_k, v_k, a_k) to (q_k+1, v_k+1, a_k+1); the knot velocities (and optionally
-// accelerations) are chosen by a few fixed-point passes of a Hermite-style heuristic: each joint
-// passes a waypoint at the duration-weighted mean of its neighbouring segments' average
-// velocities (zero where that joint reverses), its acceleration the corresponding finite
-// difference, scaled into the limits. So the trajectory
+// otg.hpp) from (q_k, v_k, a_k) to (q_k+1, v_k+1, a_k+1). The knot velocities (and optionally
+// accelerations) start from the best of: rest at every waypoint, and a path-speed profile from
+// a forward-backward pass along the polyline (velocity caps along the blended tangent, corner
+// and segment acceleration caps; tried at a few scales since it ignores jerk); then a few
+// fixed-point passes of a Hermite-style heuristic refine them: each joint passes a waypoint at
+// the duration-weighted mean of its neighbouring segments' average velocities (zero where that
+// joint reverses), its acceleration the corresponding finite difference, scaled into the
+// limits. The fastest candidate seen is kept. So the trajectory
 //  * passes exactly through every waypoint (at knot_times()), tolerance 0;
 //  * is C2 (position, velocity, acceleration continuous) with bounded jerk;
 //  * respects the velocity, acceleration and jerk limits everywhere (each segment does);
