@@ -1,0 +1,223 @@
+"""The real SynGrasp episode source: scene -> target/instruction -> grasp -> plan -> execute -> render -> annotate.
+
+Stages and where they come from (all poses in the robot base frame, metres, radians):
+
+* scene: :func:`graspvla.scene.generate_scene` (objects dropped and settled, randomised table,
+  lights, textures and the two cameras).
+* target / instruction: the scene's target object, ``"pick up the <category>"``.
+* grasp: :mod:`graspvla.grasp` synthesis + physics validation when that package is present;
+  otherwise a **provisional** top-down antipodal grasp across the object's narrowest
+  horizontal axis (recorded as ``params["grasp_stage"] = "provisional-topdown"``).
+* plan: IK (:class:`graspvla.robot.Robot`) for pre-grasp, grasp and lift configurations, and one
+  smooth jerk-limited trajectory through them (:func:`graspvla.trajectory.smooth_path`, a single
+  stage that does not stop at the pre-grasp) from a random initial configuration; a
+  collision-aware planner from :mod:`graspvla.planning` is used when present.
+* execute: :class:`graspvla.sim.Simulator` (MuJoCo, position servos) tracks the trajectory,
+  closes the gripper, lifts; success = the target rose by ``success_lift`` and touches the hand.
+* render: both cameras at ``fps`` of the executed motion; annotate: the target's 2D boxes from
+  segmentation, proprio/actions/PAG goals by :func:`graspvla.data.episode.build_episode_arrays`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from graspvla.data.episode import Episode, EpisodeMeta, build_episode_arrays, instruction_for
+from graspvla.data.sources import register_source
+from graspvla.errors import PlanningError
+
+__all__ = ["SynGraspSource", "topdown_grasp"]
+
+
+def _jsonable(x: Any) -> Any:
+    """Dataclasses, tuples and arrays -> JSON-compatible values (randomisation records)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {f.name: _jsonable(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return x.tolist() if x.size <= 64 else f"<array {x.shape} {x.dtype}>"
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (str, int, float, bool)) or x is None:
+        return x
+    return repr(x)
+
+
+def topdown_grasp(vertices_base: np.ndarray, max_width: float = 0.08, depth: float = 0.03) -> tuple[np.ndarray, float] | None:
+    """Provisional top-down antipodal grasp of a point set (N, 3) in the base frame.
+
+    The fingers close along the narrowest horizontal axis (PCA of the xy footprint); the TCP
+    sits ``depth`` below the top (or at mid-height for short objects), pointing down.
+    Returns (4x4 TCP pose, object width along the closing axis [m]) or None if too wide.
+    """
+    v = np.asarray(vertices_base, dtype=np.float64)
+    xy = v[:, :2] - v[:, :2].mean(0)
+    w, vecs = np.linalg.eigh(xy.T @ xy)
+    close_axis = vecs[:, 0]  # smallest spread
+    width = float(np.ptp(xy @ close_axis))
+    if width > max_width - 0.005:
+        return None
+    zmin, zmax = float(v[:, 2].min()), float(v[:, 2].max())
+    z = max(zmax - depth, 0.5 * (zmin + zmax))
+    centre = np.array([*(v[:, :2].mean(0)), z])
+    y = np.array([close_axis[0], close_axis[1], 0.0])  # Franka hand: fingers move along TCP y
+    zax = np.array([0.0, 0.0, -1.0])
+    x = np.cross(y, zax)
+    T = np.eye(4)
+    T[:3, :3] = np.stack([x, y, zax], axis=1)
+    if T[0, 0] < 0:  # prefer the hand's x pointing away from the robot (symmetric grasp)
+        T[:3, :2] *= -1
+    T[:3, 3] = centre
+    return T, width
+
+
+@dataclass
+class SynGraspSource:
+    """The real data-generation pipeline as an episode source (see the module docstring).
+
+    image_size: square render size [px]; fps: recorded frame rate [Hz]; lift: lift height
+    [m]; success_lift: object rise counted as a success [m]; pregrasp: approach distance
+    above the grasp [m]; init_noise: std of the random initial joint offset [rad];
+    scene_options: keyword overrides of :class:`graspvla.scene.SceneConfig`.
+    """
+
+    name: str = "syngrasp"
+    image_size: int = 224
+    fps: int = 10
+    cameras: tuple[str, ...] = ("front", "side")
+    lift: float = 0.15
+    success_lift: float = 0.1
+    pregrasp: float = 0.10
+    init_noise: float = 0.15
+    close_time: float = 0.6
+    robot: str = "fr3"
+    scene_options: dict[str, Any] = field(default_factory=dict)
+
+    def stages_available(self) -> dict[str, str]:
+        """Which implementation each stage uses in this installation."""
+        has = lambda m: importlib.util.find_spec(m) is not None  # noqa: E731
+        return {"scene": "graspvla.scene", "grasp": "graspvla.grasp" if has("graspvla.grasp") else "provisional-topdown",
+                "plan": "graspvla.trajectory (+ graspvla.planning)" if has("graspvla.planning") else "graspvla.trajectory (IK + smooth_path, no collision checking)",
+                "execute": "graspvla.sim", "render": "graspvla.sim"}
+
+    def __call__(self, seed: int) -> Episode:
+        from graspvla.robot import Robot
+        from graspvla.scene import HOME_Q, SceneConfig, generate_scene
+        from graspvla.sim import GRIPPER_MAX_WIDTH, SimConfig, Simulator
+        from graspvla.trajectory import Limits, sample_uniform, smooth_path
+
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        rng = np.random.default_rng([int(seed), 0x5947])
+        scene = generate_scene(SceneConfig(**self.scene_options), seed=int(seed))
+        target = scene.target
+        timings["scene"] = time.perf_counter() - t0
+
+        # ---- grasp
+        t0 = time.perf_counter()
+        verts = target.asset.vertices @ target.pose[:3, :3].T + target.pose[:3, 3]
+        g = topdown_grasp(verts, GRIPPER_MAX_WIDTH)
+        grasp_stage = "provisional-topdown"
+        timings["grasp"] = time.perf_counter() - t0
+        params: dict[str, Any] = {"scene_seed": int(seed), "n_objects": len(scene.objects), "target_id": int(target.id),
+                                  "table_top_z": float(scene.table.top_z), "grasp_stage": grasp_stage,
+                                  "table": _jsonable(scene.table), "appearance": _jsonable(scene.appearance),
+                                  "objects": [{"id": o.id, "category": o.category, "asset": o.asset.name,
+                                               "pose": np.asarray(o.pose).reshape(16).tolist()} for o in scene.objects]}
+        meta = EpisodeMeta(seed=int(seed), category=target.category, object_id=target.asset.name,
+                           instruction=instruction_for(target.category), success=False, source=self.name,
+                           params=params, timings=timings)
+        if g is None:
+            raise PlanningError(f"seed {seed}: target {target.asset.name} is wider than the gripper for a top-down grasp")
+        grasp, obj_width = g
+        meta.grasp_pose = grasp
+        params["grasp_width"] = obj_width
+
+        # ---- plan
+        t0 = time.perf_counter()
+        robot = Robot(self.robot, finger_extension=0.0)
+        q0 = np.clip(HOME_Q + rng.normal(0.0, self.init_noise, 7), robot.q_min + 0.05, robot.q_max - 0.05)
+        params["q_init"] = q0.tolist()
+        pre, lift = grasp.copy(), grasp.copy()
+        pre[2, 3] += self.pregrasp
+        lift[2, 3] += self.lift
+        qs = [q0]
+        for name, T in (("pregrasp", pre), ("grasp", grasp), ("lift", lift)):
+            r = robot.ik(T, qs[-1], restarts=4, seed=int(seed))
+            if not r.success:
+                timings["plan"] = time.perf_counter() - t0
+                raise PlanningError(f"seed {seed}: no IK solution for the {name} pose ({r.reason})")
+            qs.append(np.asarray(r.q))
+        limits = Limits.franka(self.robot)
+        approach = smooth_path(np.stack(qs[:3]), limits)
+        lifting = smooth_path(np.stack(qs[2:4]), limits)
+        timings["plan"] = time.perf_counter() - t0
+
+        # ---- execute (physics) + render (cameras at fps)
+        sim = Simulator(scene, SimConfig(height=self.image_size, width=self.image_size))
+        try:
+            t_exec = t_render = 0.0
+            dt = float(sim.model.opt.timestep)
+            per_frame = max(1, int(round(1.0 / (self.fps * dt))))
+            _, qa, _, _ = sample_uniform(approach, dt)
+            _, ql, _, _ = sample_uniform(lifting, dt)
+            n_close = int(round(self.close_time / dt))
+            q_cmd = np.concatenate([qa, np.repeat(qa[-1:], n_close, 0), ql, np.repeat(ql[-1:], per_frame * 3, 0)])
+            g_cmd = np.concatenate([np.ones(len(qa)), np.zeros(n_close + len(ql) + per_frame * 3)])
+            sim.set_joint_positions(q0, gripper_width=GRIPPER_MAX_WIDTH)
+            z0 = sim.object_poses()[target.id][2, 3]
+            rec: dict[str, list[Any]] = {"pose": [], "width": [], "q": [], "cmd": [], "img": [], "box": []}
+            for k in range(len(q_cmd)):
+                if k % per_frame == 0:
+                    ts = time.perf_counter()
+                    js = sim.joint_state()
+                    rec["pose"].append(sim.tcp_pose())
+                    rec["width"].append(js.gripper_width)
+                    rec["q"].append(js.q)
+                    rec["cmd"].append(g_cmd[k])
+                    imgs, boxes = {}, {}
+                    for cam in self.cameras:
+                        imgs[cam] = sim.render(cam)
+                        b = sim.boxes(cam).get(target.id)
+                        boxes[cam] = np.asarray(b if b is not None else (-1, -1, -1, -1), dtype=np.float32)
+                    rec["img"].append(imgs)
+                    rec["box"].append(boxes)
+                    t_render += time.perf_counter() - ts
+                ts = time.perf_counter()
+                sim.set_joint_targets(q_cmd[k])
+                sim.set_gripper(GRIPPER_MAX_WIDTH * g_cmd[k])
+                sim.step(1)
+                t_exec += time.perf_counter() - ts
+            z1 = sim.object_poses()[target.id][2, 3]
+            touching = sim.contacts_with_hand(target.id) > 0
+        finally:
+            sim.close()
+        timings["execute"] = t_exec
+        timings["render"] = t_render
+        meta.success = bool(z1 - z0 >= self.success_lift and touching)
+        params["object_rise"] = float(z1 - z0)
+
+        # ---- annotate
+        t0 = time.perf_counter()
+        arrays = build_episode_arrays(np.stack(rec["pose"]), np.clip(np.array(rec["width"]) / GRIPPER_MAX_WIDTH, 0, 1),
+                                      np.array(rec["cmd"]), grasp)
+        ep = Episode(meta=meta, fps=float(self.fps),
+                     images={c: np.stack([f[c] for f in rec["img"]]) for c in self.cameras},
+                     state=arrays["state"], joints=np.stack(rec["q"]).astype(np.float32), action=arrays["action"],
+                     action_abs=arrays["action_abs"], goal=arrays["goal"],
+                     boxes={c: np.stack([f[c] for f in rec["box"]]) for c in self.cameras})
+        timings["annotate"] = time.perf_counter() - t0
+        return ep
+
+
+register_source("syngrasp", SynGraspSource)
