@@ -138,7 +138,9 @@ class SynGraspSource:
                            instruction=instruction_for(target.category), success=False, source=self.name,
                            params=params, timings=timings)
         if g is None:
-            raise PlanningError(f"seed {seed}: target {target.asset.name} is wider than the gripper for a top-down grasp")
+            err = PlanningError(f"seed {seed}: target {target.asset.name} is wider than the gripper for a top-down grasp")
+            err.episode_meta = meta  # type: ignore[attr-defined]  # counted as a failed episode of its category
+            raise err
         grasp, obj_width = g
         meta.grasp_pose = grasp
         params["grasp_width"] = obj_width
@@ -156,7 +158,9 @@ class SynGraspSource:
             r = robot.ik(T, qs[-1], restarts=4, seed=int(seed))
             if not r.success:
                 timings["plan"] = time.perf_counter() - t0
-                raise PlanningError(f"seed {seed}: no IK solution for the {name} pose ({r.reason})")
+                err = PlanningError(f"seed {seed}: no IK solution for the {name} pose ({r.reason})")
+                err.episode_meta = meta  # type: ignore[attr-defined]
+                raise err
             qs.append(np.asarray(r.q))
         limits = Limits.franka(self.robot)
         approach = smooth_path(np.stack(qs[:3]), limits)

@@ -150,9 +150,15 @@ def write_shard(spec: ShardSpec, source: Any) -> ShardResult:
                 meta = ep.meta
             except Exception as e:  # an episode failure must not lose the shard
                 ep = None
-                meta = EpisodeMeta(seed=int(seed), category="", object_id="", instruction="", success=False,
-                                   source=getattr(source, "name", ""), error=f"{type(e).__name__}: {e}")
-                errors += 1
+                known = getattr(e, "episode_meta", None)  # a source may attach what it knew (category, timings)
+                if isinstance(known, EpisodeMeta):
+                    meta = known
+                    meta.success = False
+                    meta.error = f"{type(e).__name__}: {e}"
+                else:
+                    meta = EpisodeMeta(seed=int(seed), category="", object_id="", instruction="", success=False,
+                                       source=getattr(source, "name", ""), error=f"{type(e).__name__}: {e}")
+                    errors += 1
             for k, v in meta.timings.items():
                 timings[k] = timings.get(k, 0.0) + float(v)
             cat = per_cat.setdefault(meta.category or "<error>", [0, 0])
