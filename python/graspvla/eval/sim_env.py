@@ -142,7 +142,11 @@ class SimGraspEnv:
         if g < 0.4 and self._gripper_open:
             self._gripper_open = False
             sim.set_gripper(0.0)
-            self._step(150)  # 0.3 s to close
+            self._step(100)
+            # once in contact, command 1.5 cm below the contact width: with the width servo's
+            # stiffness (2000 N/m) this squeezes with ~30 N (GraspVLA: 30 N), not the 140 N limit
+            sim.set_gripper(max(0.0, sim.gripper_width() - 0.015))
+            self._step(50)
         elif g > 0.6 and not self._gripper_open:
             self._gripper_open = True
             sim.set_gripper(0.08)
