@@ -9,10 +9,15 @@ from typing import Any
 
 __all__ = ["ExpertConfig", "GraspVLAConfig", "LMConfig", "VisionConfig", "preset"]
 
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
 
 @dataclass
 class VisionConfig:
-    """One ViT tower. ``feature_layer`` -2 = penultimate block's patch tokens (GraspVLA)."""
+    """One ViT tower. ``feature_layer`` -2 = penultimate block's patch tokens (GraspVLA).
+    ``registers`` are learned prefix tokens dropped from the output; a timm DINOv2-reg tower's
+    CLS token (plus its position embedding) is loaded as one more register (cls + 4 = 5)."""
 
     width: int = 64
     depth: int = 2
@@ -21,6 +26,9 @@ class VisionConfig:
     patch_size: int = 32
     registers: int = 0
     feature_layer: int = -2
+    act: str = "gelu"  # "gelu" (DINOv2) or "gelu_tanh" (SigLIP)
+    pixel_mean: tuple[float, float, float] = (0.5, 0.5, 0.5)  # per-tower input normalisation
+    pixel_std: tuple[float, float, float] = (0.5, 0.5, 0.5)
 
 
 @dataclass
@@ -97,7 +105,8 @@ class GraspVLAConfig:
 
             raise CheckpointError(f"config.json has unknown keys {sorted(unknown)}")
         if "vision" in d:
-            d["vision"] = tuple(VisionConfig(**v) for v in d["vision"])
+            d["vision"] = tuple(VisionConfig(**{k: tuple(x) if isinstance(x, list) else x for k, x in v.items()})
+                                for v in d["vision"])
         if "lm" in d:
             d["lm"] = LMConfig(**d["lm"])
         if "expert" in d:
@@ -129,8 +138,9 @@ def preset(name: str) -> GraspVLAConfig:
             expert=ExpertConfig(hidden=192, ffn=512))
     if name == "graspvla":
         return GraspVLAConfig(
-            vision=(VisionConfig(width=1024, depth=24, heads=16, mlp_dim=4096, patch_size=14, registers=4),
-                    VisionConfig(width=1152, depth=27, heads=16, mlp_dim=4304, patch_size=14)),
+            vision=(VisionConfig(width=1024, depth=24, heads=16, mlp_dim=4096, patch_size=14, registers=5,
+                                 pixel_mean=IMAGENET_MEAN, pixel_std=IMAGENET_STD),
+                    VisionConfig(width=1152, depth=27, heads=16, mlp_dim=4304, patch_size=14, act="gelu_tanh")),
             lm=LMConfig(hidden=2048, layers=24, heads=16, kv_heads=8, head_dim=128, ffn=8192, rope_theta=1e6),
             expert=ExpertConfig(hidden=1024, ffn=2048),
             text_vocab=92544 - 256)

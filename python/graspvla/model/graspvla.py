@@ -52,8 +52,6 @@ class GraspVLA(nn.Module):
         self.time_mlp_in = nn.Linear(2 * he, he)
         self.time_mlp_out = nn.Linear(he, he)
         self.action_out = nn.Linear(he, c.action_dim)
-        self.register_buffer("pixel_mean", torch.tensor([0.5, 0.5, 0.5]).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("pixel_std", torch.tensor([0.5, 0.5, 0.5]).view(1, 3, 1, 1), persistent=False)
         self.apply(self._init)
 
     @staticmethod
@@ -78,8 +76,7 @@ class GraspVLA(nn.Module):
     def encode_images(self, images: torch.Tensor) -> torch.Tensor:
         """images (B, V, 3, H, W) float in [0, 1] -> (B, V * patches, hidden)."""
         B, V = images.shape[:2]
-        x = images.flatten(0, 1)
-        x = (x - self.pixel_mean) / self.pixel_std
+        x = images.flatten(0, 1)  # each tower normalises with its own mean / std
         feats = torch.cat([t(x) for t in self.towers], dim=-1)
         return self.projector(feats).view(B, V * feats.shape[1], -1)
 

@@ -109,7 +109,10 @@ class ViTBlock(nn.Module):
         self.norm1 = nn.LayerNorm(cfg.width, eps=1e-6)
         self.attn = nn.MultiheadAttention(cfg.width, cfg.heads, batch_first=True)
         self.norm2 = nn.LayerNorm(cfg.width, eps=1e-6)
-        self.mlp = nn.Sequential(nn.Linear(cfg.width, cfg.mlp_dim), nn.GELU(), nn.Linear(cfg.mlp_dim, cfg.width))
+        if cfg.act not in ("gelu", "gelu_tanh"):
+            raise ValueError(f"VisionConfig.act: expected 'gelu' or 'gelu_tanh', got {cfg.act!r}")
+        act = nn.GELU(approximate="tanh" if cfg.act == "gelu_tanh" else "none")
+        self.mlp = nn.Sequential(nn.Linear(cfg.width, cfg.mlp_dim), act, nn.Linear(cfg.mlp_dim, cfg.width))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.norm1(x)
@@ -129,8 +132,12 @@ class ViT(nn.Module):
         self.registers = nn.Parameter(torch.zeros(1, cfg.registers, cfg.width)) if cfg.registers else None
         self.blocks = nn.ModuleList([ViTBlock(cfg) for _ in range(cfg.depth)])
         self.num_patches = n
+        self.register_buffer("pixel_mean", torch.tensor(cfg.pixel_mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("pixel_std", torch.tensor(cfg.pixel_std).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """images (N, 3, S, S) in [0, 1] -> (N, patches, width)."""
+        images = (images - self.pixel_mean) / self.pixel_std
         x = self.patch_embed(images).flatten(2).transpose(1, 2) + self.pos_embed
         r = 0
         if self.registers is not None:
