@@ -13,8 +13,10 @@ EXAMPLES = sorted((ROOT / "examples").glob("[0-9][0-9]_*.py"))
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
-def test_example_quick(example: Path) -> None:
-    res = subprocess.run([sys.executable, str(example), "--quick"], capture_output=True, text=True, timeout=600)
+def test_example_quick(example: Path, tmp_path: Path) -> None:
+    # run from a temporary directory: examples write their outputs under ./outputs
+    res = subprocess.run([sys.executable, str(example), "--quick"], capture_output=True, text=True, timeout=600,
+                         cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
 
 
