@@ -103,7 +103,9 @@ def _draw(frame: np.ndarray, box: np.ndarray | None, point: np.ndarray | None) -
     im = Image.fromarray(frame)
     d = ImageDraw.Draw(im)
     if box is not None and np.all(np.isfinite(box)):
-        d.rectangle([float(box[0]), float(box[1]), float(box[2]), float(box[3])], outline=(255, 40, 40), width=2)
+        x0, x1 = sorted((float(box[0]), float(box[2])))
+        y0, y1 = sorted((float(box[1]), float(box[3])))
+        d.rectangle([x0, y0, x1, y1], outline=(255, 40, 40), width=2)
     if point is not None and np.all(np.isfinite(point)):
         x, y = float(point[0]), float(point[1])
         d.line([x - 6, y, x + 6, y], fill=(40, 255, 40), width=2)
@@ -155,7 +157,6 @@ def _closed_loop_stage(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[st
         results["gif"] = str(gif)
         results["inference_ms"] = 1e3 * sum(policy.last_prediction.timings.values())
     wins = 0
-    expert_targets = []
     for k in range(trials):
         rec, frames = run_trial(env, ScriptedTopDownExpert(), args.seed + k, cond, cats[k % len(cats)], "synthetic",
                                 25, 0.1, keep_frames=(k == 0))
@@ -163,17 +164,6 @@ def _closed_loop_stage(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[st
         if k == 0 and frames:
             results["expert_gif"] = str(save_gif(frames, Path(args.out) / "expert_trial.gif"))
     results["expert_success"] = f"{wins}/{trials}"
-    # the expert's TCP targets (sane by construction) drive the 1 kHz loop stage
-    from graspvla.geometry import chain_deltas
-
-    obs = env.reset(args.seed, cond, "mug")
-    pol = ScriptedTopDownExpert()
-    pol.reset()
-    for _ in range(6):
-        a = pol.act(obs)
-        expert_targets.extend(chain_deltas(obs["tcp_pose"], a))
-        obs = env.execute(a)
-    ctx["targets"] = np.array(expert_targets)
     return results
 
 
@@ -181,7 +171,21 @@ def _control_stage(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[str, A
     from graspvla.control import ControlLoop, ControllerConfig, LoopConfig, SimBackend
     from graspvla.scene.layout import HOME_Q
 
-    targets = ctx["targets"]
+    from graspvla.eval import CONDITIONS
+    from graspvla.eval.sim_env import ScriptedTopDownExpert, SimGraspEnv
+    from graspvla.geometry import chain_deltas
+
+    # the expert's TCP targets on a grasp (sane by construction) drive the 1 kHz loop
+    env = SimGraspEnv()
+    obs = env.reset(args.seed, CONDITIONS["basic"], "mug")
+    pol = ScriptedTopDownExpert()
+    pol.reset()
+    chunks = []
+    for _ in range(6):
+        a = pol.act(obs)
+        chunks.extend(chain_deltas(obs["tcp_pose"], a))
+        obs = env.execute(a)
+    targets = np.array(chunks)
     result: dict[str, Any] = {}
     backend = SimBackend.fr3(q0=HOME_Q)
     loop = ControlLoop(backend, ControllerConfig(mode="cartesian_impedance"), LoopConfig(lockstep=True))
