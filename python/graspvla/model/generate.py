@@ -28,11 +28,17 @@ class Generation:
 @torch.no_grad()
 def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], proprio: torch.Tensor,
              use_cache: bool = True, constrained: bool = True, generator: torch.Generator | None = None,
-             noise: torch.Tensor | None = None) -> Generation:
+             noise: torch.Tensor | None = None, integrator: str = "torch", compile_step: bool = False) -> Generation:
     """images (B, V, 3, S, S) in [0, 1]; proprio (B, 2, 7) normalised. Greedy decoding of the
-    box and goal tokens (``constrained``: bin tokens only), then ``flow_steps`` Euler steps
-    from t = 1 (noise) to t = 0 (actions). ``use_cache=False`` recomputes the whole prefix
-    for every token (reference path for tests)."""
+    box and goal tokens (``constrained``: bin tokens only, else the whole vocabulary as the
+    original), then ``flow_steps`` steps from t = 1 (noise) to t = 0 (actions).
+
+    ``use_cache=True``: the prefix runs once into a static preallocated KV cache sized for the
+    whole sequence plus the expert's suffix; each token / denoise step only writes its own slots.
+    ``use_cache=False`` recomputes the whole prefix for every token (reference path for tests).
+    ``integrator``: "torch" (the peers' Euler loop in torch, precomputed time embeddings) or
+    "euler" / "heun" / "rk4" through the C++ :mod:`graspvla.flow` steppers. ``compile_step``
+    wraps the denoise step in ``torch.compile`` (cached per model; first call compiles)."""
     c = model.config
     layout: Layout = model.layout
     dev = model.embed_tokens.weight.device
@@ -44,42 +50,52 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
 
     prefix = layout.pack([(layout.head(s), [-100] * len(layout.head(s))) for s in instructions], left=True)
     key_mask = prefix.key_mask.to(dev)
-    ids = prefix.ids.to(dev)
-    slots = prefix.image_slots.to(dev)
     positions = prefix.positions.to(dev)
     x = model.embed(prefix, img)
-
+    T0 = x.shape[1]
+    n_suffix = 2 + c.chunk
+    capacity = T0 + (8 + c.goal_dim if c.use_pag else 0) + 2 * c.proprio_dim + 1 + n_suffix
     bins_lo = layout.bins.first_id
 
     def pick(logits: torch.Tensor) -> torch.Tensor:
         if constrained:
-            logits = logits.clone()
-            logits[:, :bins_lo] = -torch.inf
+            return logits[:, bins_lo:].argmax(-1) + bins_lo
         return logits.argmax(-1)
 
     t0 = time.perf_counter()
-    hidden, cache = model.run_lm(x, positions, model.causal_mask(key_mask))
+    if use_cache:
+        shape = (B, c.lm.kv_heads, capacity, c.lm.head_dim)
+        cache = [(torch.zeros(shape, device=dev, dtype=x.dtype), torch.zeros(shape, device=dev, dtype=x.dtype))
+                 for _ in range(c.lm.layers)]
+        full_mask = torch.zeros(B, capacity, dtype=torch.bool, device=dev)
+        full_mask[:, :T0] = key_mask
+        hidden = model.run_lm_static(x, positions, model.causal_mask(key_mask), cache, 0)
+    else:
+        hidden, cache = model.run_lm(x, positions, model.causal_mask(key_mask))
     timings["prefill"] = time.perf_counter() - t0
     last_hidden = hidden[:, -1]
     all_x = x
+    length = T0
+    last_pos = positions[:, -1:]
 
     def push(tokens: torch.Tensor) -> torch.Tensor:
         """Appends tokens (B, n) and returns the last hidden state."""
-        nonlocal cache, key_mask, positions, all_x, ids, slots
+        nonlocal cache, key_mask, positions, all_x, length, last_pos
         emb = model.embed_tokens(tokens)
         n = tokens.shape[1]
-        new_pos = positions[:, -1:] + torch.arange(1, n + 1, device=dev)[None]
-        key_mask = torch.cat([key_mask, torch.ones(B, n, dtype=torch.bool, device=dev)], 1)
-        positions = torch.cat([positions, new_pos], 1)
-        all_x = torch.cat([all_x, emb], 1)
-        ids = torch.cat([ids, tokens], 1)
+        new_pos = last_pos + torch.arange(1, n + 1, device=dev)[None]
+        last_pos = new_pos[:, -1:]
         if use_cache:
-            T = key_mask.shape[1]
+            full_mask[:, length:length + n] = True
             causal = torch.ones(n, n, dtype=torch.bool, device=dev).tril()
-            mask = torch.cat([key_mask[:, None, : T - n].expand(B, n, T - n), causal[None].expand(B, n, n)], -1)
-            h, cache = model.run_lm(emb, new_pos, mask, cache)
+            mask = torch.cat([full_mask[:, None, :length].expand(B, n, length), causal[None].expand(B, n, n)], -1)
+            h = model.run_lm_static(emb, new_pos, mask, cache, length)
         else:
+            key_mask = torch.cat([key_mask, torch.ones(B, n, dtype=torch.bool, device=dev)], 1)
+            positions = torch.cat([positions, new_pos], 1)
+            all_x = torch.cat([all_x, emb], 1)
             h, cache = model.run_lm(all_x, positions, model.causal_mask(key_mask))
+        length += n
         return h[:, -1]
 
     box = np.full((B, 8), np.nan)
@@ -110,11 +126,31 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     if noise is None:
         noise = torch.randn(B, c.chunk, c.action_dim, generator=generator)
     xt = noise.to(dev).float()
-    start = key_mask.sum(1)  # suffix positions continue after the (unpadded) prefix
     steps = c.flow_steps
-    for k in range(steps):
-        t = torch.full((B,), 1.0 - k / steps, device=dev)
-        v = model.expert_velocity(xt, t, proprio.to(dev).float(), cache, key_mask, start)
-        xt = xt - v / steps
+    if use_cache:
+        start = full_mask[:, :length].sum(1)  # suffix positions continue after the (unpadded) prefix
+        ctx = model.expert_context(proprio.to(dev), cache, full_mask, start, length, steps)
+        step = _compiled_step(model) if compile_step else model.expert_step
+        if integrator == "torch":
+            for k in range(steps):
+                xt = xt - step(ctx, xt, k) / steps
+        else:
+            from graspvla import flow
+
+            xt = flow.integrate(lambda x_, t_: step(ctx, x_, float(t_)), xt.cpu(), steps, integrator).to(dev)
+    else:
+        start = key_mask.sum(1)
+        for k in range(steps):
+            t = torch.full((B,), 1.0 - k / steps, device=dev)
+            v = model.expert_velocity(xt, t, proprio.to(dev).float(), cache, key_mask, start)
+            xt = xt - v / steps
     timings["flow"] = time.perf_counter() - t0
     return Generation(box=box, goal=goal, actions=xt.cpu().numpy(), timings=timings)
+
+
+def _compiled_step(model: GraspVLA):
+    fn = getattr(model, "_compiled_expert_step", None)
+    if fn is None:
+        fn = torch.compile(model.expert_step, fullgraph=False, dynamic=False)
+        model._compiled_expert_step = fn
+    return fn

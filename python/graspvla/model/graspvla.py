@@ -135,6 +135,53 @@ class GraspVLA(nn.Module):
             x, _ = layer(x, cos, sin, mask, kv)
         return self.action_out(self.expert_norm(x[:, 2:]))
 
+    def run_lm_static(self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor,
+                      cache: list[tuple[torch.Tensor, torch.Tensor]], pos: int) -> torch.Tensor:
+        """Like :meth:`run_lm` but writes K/V into a preallocated per-layer cache at [pos, pos+T)
+        and attends over [0, pos + T); mask (B, T, pos + T)."""
+        cos, sin = rope_cache(positions.to(x.device), self.config.lm.head_dim, self.config.lm.rope_theta)
+        for layer, (K, V) in zip(self.layers, cache):
+            x, _ = layer(x, cos, sin, mask, static=(K, V, pos))
+        return self.norm(x)
+
+    def expert_context(self, proprio: torch.Tensor, cache: list[tuple[torch.Tensor, torch.Tensor]],
+                       cache_mask: torch.Tensor, start_pos: torch.Tensor, prefix_len: int, steps: int
+                       ) -> dict[str, Any]:
+        """Everything constant across denoise steps, computed once: proprio tokens, the suffix
+        mask and RoPE tables, the time embeddings of the ``steps`` Euler times t = 1 .. 1/steps.
+        ``cache`` holds the prefix K/V in [0, prefix_len) with room for the suffix behind it."""
+        c = self.config
+        B = proprio.shape[0]
+        H, he = c.chunk, c.expert.hidden
+        dev = self.proprio_in.weight.device
+        n = 2 + H
+        block = torch.tensor([0, 0] + [1] * H, device=dev)
+        suffix_mask = block[None, :] <= block[:, None]
+        mask = torch.cat([cache_mask[:, None, :prefix_len].expand(B, n, -1), suffix_mask[None].expand(B, n, n)], -1)
+        positions = start_pos[:, None].to(dev) + torch.arange(n, device=dev)[None]
+        cos, sin = rope_cache(positions, c.lm.head_dim, c.lm.rope_theta)
+        times = torch.tensor([1.0 - k / steps for k in range(steps)], device=dev)
+        temb = sincos_time_embedding(times, he)  # (steps, he)
+        return {"p_tok": self.proprio_in(proprio.float()), "mask": mask.contiguous(), "cos": cos, "sin": sin,
+                "temb": temb[:, None, None, :].expand(steps, B, H, he).contiguous(), "cache": cache,
+                "pos": prefix_len}
+
+    def expert_step(self, ctx: dict[str, Any], x_t: torch.Tensor, k: int | float) -> torch.Tensor:
+        """Velocity at denoise step k (int: t = 1 - k / steps, precomputed embedding) or at flow
+        time k (float, e.g. Heun/RK4 stage times) with the precomputed context; the suffix K/V go
+        into the cache slots behind the prefix (the prefix is never written)."""
+        if isinstance(k, int):
+            temb = ctx["temb"][k]
+        else:
+            B, H, _ = x_t.shape
+            temb = sincos_time_embedding(torch.full((1,), float(k), device=x_t.device), self.config.expert.hidden)
+            temb = temb[:, None].expand(B, H, -1)
+        a_tok = self.time_mlp_out(F.silu(self.time_mlp_in(torch.cat([self.action_in(x_t), temb], -1))))
+        x = torch.cat([ctx["p_tok"], a_tok], dim=1)
+        for layer, (K, V) in zip(self.expert_layers, ctx["cache"]):
+            x, _ = layer(x, ctx["cos"], ctx["sin"], ctx["mask"], static=(K, V, ctx["pos"]))
+        return self.action_out(self.expert_norm(x[:, 2:]))
+
     def flow_time(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """t ~ Beta(alpha, beta) * (t_max - t_min) + t_min (t = 1 is noise)."""
         a, b, tmin, tmax = self.config.flow_beta

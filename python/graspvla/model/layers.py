@@ -53,24 +53,29 @@ class Attention(nn.Module):
         self.o_proj = nn.Linear(heads * head_dim, hidden, bias=False)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor,
-                prefix_kv: tuple[torch.Tensor, torch.Tensor] | None = None
+                prefix_kv: tuple[torch.Tensor, torch.Tensor] | None = None,
+                static: tuple[torch.Tensor, torch.Tensor, int] | None = None
                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """x (B, T, hidden); mask (B, T, S_prefix + T) bool (True = attend). Returns the output
-        and this segment's own (k, v) (B, kv_heads, T, head_dim), already rotated."""
+        and this segment's own (k, v) (B, kv_heads, T, head_dim), already rotated.
+
+        ``static`` = (K, V, pos): a preallocated cache (B, kv_heads, capacity, head_dim); the new
+        k/v are written at [pos, pos + T) and attention runs over [0, pos + T) (no concatenation)."""
         B, T, _ = x.shape
         q = self.q_proj(x).view(B, T, self.heads, self.head_dim).transpose(1, 2)
         k = self.k_proj(x).view(B, T, self.kv_heads, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(B, T, self.kv_heads, self.head_dim).transpose(1, 2)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         own = (k, v)
-        if prefix_kv is not None:
+        if static is not None:
+            K, V, pos = static
+            K[:, :, pos:pos + T] = k
+            V[:, :, pos:pos + T] = v
+            k, v = K[:, :, :pos + T], V[:, :, :pos + T]
+        elif prefix_kv is not None:
             k = torch.cat([prefix_kv[0], k], dim=2)
             v = torch.cat([prefix_kv[1], v], dim=2)
-        rep = self.heads // self.kv_heads
-        if rep > 1:
-            k = k.repeat_interleave(rep, dim=1)
-            v = v.repeat_interleave(rep, dim=1)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None])
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None], enable_gqa=self.heads != self.kv_heads)
         return self.o_proj(out.transpose(1, 2).reshape(B, T, -1)), own
 
 
@@ -96,9 +101,10 @@ class DecoderLayer(nn.Module):
         self.mlp = MLP(hidden, ffn)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor,
-                prefix_kv: tuple[torch.Tensor, torch.Tensor] | None = None
+                prefix_kv: tuple[torch.Tensor, torch.Tensor] | None = None,
+                static: tuple[torch.Tensor, torch.Tensor, int] | None = None
                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        h, kv = self.self_attn(self.input_layernorm(x), cos, sin, mask, prefix_kv)
+        h, kv = self.self_attn(self.input_layernorm(x), cos, sin, mask, prefix_kv, static)
         x = x + h
         return x + self.mlp(self.post_attention_layernorm(x)), kv
 
