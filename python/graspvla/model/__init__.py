@@ -9,8 +9,8 @@ from graspvla.model.generate import Generation, generate
 from graspvla.model.graspvla import GraspVLA
 from graspvla.model.normalize import Normalizer
 from graspvla.model.checkpoint import from_pretrained, save_pretrained
-from graspvla.model.policy import GraspVLAPolicy, Observation, Prediction
+from graspvla.model.policy import GraspVLAPolicy, Observation, Policy, Prediction
 
 __all__ = ["Collator", "ExpertConfig", "Generation", "GraspVLA", "GraspVLAConfig", "LMConfig", "Normalizer",
-           "VisionConfig", "generate", "preset", "GraspVLAPolicy", "Observation", "Prediction", "save_pretrained",
+           "VisionConfig", "generate", "preset", "GraspVLAPolicy", "Observation", "Policy", "Prediction", "save_pretrained",
            "from_pretrained"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ from graspvla.model.generate import generate
 from graspvla.model.graspvla import GraspVLA
 from graspvla.model.normalize import Normalizer
 
-__all__ = ["GraspVLAPolicy", "Observation", "Prediction"]
+__all__ = ["GraspVLAPolicy", "Observation", "Policy", "Prediction"]
 
 
 @dataclass
@@ -30,6 +30,14 @@ class Observation:
     instruction: str
     proprio: np.ndarray
 
+    @property
+    def front_image(self) -> np.ndarray:
+        return self.front
+
+    @property
+    def side_image(self) -> np.ndarray:
+        return self.side
+
 
 @dataclass
 class Prediction:
@@ -37,6 +45,31 @@ class Prediction:
     grasp: np.ndarray  # (6,) grasp pose xyz + rpy, base frame
     actions: np.ndarray  # (H, 7) delta actions in robot units
     timings: dict[str, float]
+
+    @property
+    def grasp_pose(self) -> np.ndarray:
+        """The grasp as a 4x4 float64 transform in the robot base frame (rpy: static x-y-z,
+        R = Rz(yaw) @ Ry(pitch) @ Rx(roll), as transforms3d's ``sxyz``)."""
+        x, y, z, r, p, w = (float(v) for v in self.grasp)
+        cr, sr, cp, sp, cw, sw = np.cos(r), np.sin(r), np.cos(p), np.sin(p), np.cos(w), np.sin(w)
+        T = np.eye(4)
+        T[:3, :3] = [[cw * cp, cw * sp * sr - sw * cr, cw * sp * cr + sw * sr],
+                     [sw * cp, sw * sp * sr + cw * cr, sw * sp * cr - cw * sr],
+                     [-sp, cp * sr, cp * cr]]
+        T[:3, 3] = (x, y, z)
+        return T
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """What eval / serve / control code calls: a chunk per observation, or one action per
+    control tick from an internal queue, and ``reset`` between episodes."""
+
+    def predict_action_chunk(self, obs: Observation) -> Prediction: ...
+
+    def select_action(self, obs: Observation) -> np.ndarray: ...
+
+    def reset(self) -> None: ...
 
 
 class GraspVLAPolicy:

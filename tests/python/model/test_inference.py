@@ -60,3 +60,18 @@ def test_unconstrained_decoding_and_select_action_queue() -> None:
     got = [policy.select_action(obs) for _ in range(4)]
     np.testing.assert_allclose(np.stack(got), chunk, atol=1e-6)
     assert len(policy._queue) == 0
+
+
+def test_policy_protocol_and_grasp_pose() -> None:
+    import pytest
+
+    Rotation = pytest.importorskip("scipy.spatial.transform").Rotation
+    from graspvla.model import Policy, Prediction
+
+    model, _, _ = _setup()
+    assert isinstance(GraspVLAPolicy(model, Normalizer.identity()), Policy)
+    rpy = np.array([0.3, -0.4, 2.0])
+    pred = Prediction(boxes=np.zeros((2, 4)), grasp=np.r_[0.1, 0.2, 0.3, rpy], actions=np.zeros((4, 7)), timings={})
+    T = pred.grasp_pose
+    np.testing.assert_allclose(T[:3, :3], Rotation.from_euler("xyz", rpy).as_matrix(), atol=1e-12)  # extrinsic xyz
+    np.testing.assert_allclose(T[:3, 3], [0.1, 0.2, 0.3])
