@@ -130,7 +130,15 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     if use_cache:
         start = full_mask[:, :length].sum(1)  # suffix positions continue after the (unpadded) prefix
         ctx = model.expert_context(proprio.to(dev), cache, full_mask, start, length, steps)
-        step = _compiled_step(model) if compile_step else model.expert_step
+        if compile_step:
+            denoise = _compiled_denoise(model)
+
+            def step(ctx_, x_, k_):
+                if isinstance(k_, int):
+                    return denoise(ctx_, x_, ctx_["temb"][k_])
+                return model.expert_step(ctx_, x_, k_)
+        else:
+            step = model.expert_step
         if integrator == "torch":
             for k in range(steps):
                 xt = xt - step(ctx, xt, k) / steps
@@ -148,9 +156,9 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     return Generation(box=box, goal=goal, actions=xt.cpu().numpy(), timings=timings)
 
 
-def _compiled_step(model: GraspVLA):
-    fn = getattr(model, "_compiled_expert_step", None)
+def _compiled_denoise(model: GraspVLA):
+    fn = getattr(model, "_compiled_expert_denoise", None)
     if fn is None:
-        fn = torch.compile(model.expert_step, fullgraph=False, dynamic=False)
-        model._compiled_expert_step = fn
+        fn = torch.compile(model.expert_denoise, dynamic=False)
+        model._compiled_expert_denoise = fn
     return fn

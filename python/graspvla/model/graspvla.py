@@ -176,6 +176,11 @@ class GraspVLA(nn.Module):
             B, H, _ = x_t.shape
             temb = sincos_time_embedding(torch.full((1,), float(k), device=x_t.device), self.config.expert.hidden)
             temb = temb[:, None].expand(B, H, -1)
+        return self.expert_denoise(ctx, x_t, temb)
+
+    def expert_denoise(self, ctx: dict[str, Any], x_t: torch.Tensor, temb: torch.Tensor) -> torch.Tensor:
+        """The denoise network for a given time embedding (B, H, hidden): one static-shape,
+        mutation-free-of-prefix graph (the target of ``torch.compile``)."""
         a_tok = self.time_mlp_out(F.silu(self.time_mlp_in(torch.cat([self.action_in(x_t), temb], -1))))
         x = torch.cat([ctx["p_tok"], a_tok], dim=1)
         for layer, (K, V) in zip(self.expert_layers, ctx["cache"]):
