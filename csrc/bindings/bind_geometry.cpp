@@ -1,5 +1,6 @@
 // graspvla._core.geometry: the collision world (obstacles + Franka sphere model). Thin:
 // validate with the GIL, query without it.
+#include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
