@@ -40,9 +40,11 @@ class Collator:
     flow-matching noise and time of that sample reproducible (e.g. across DDP layouts).
     """
 
-    def __init__(self, config: GraspVLAConfig, normalizer: Normalizer) -> None:
+    def __init__(self, config: GraspVLAConfig, normalizer: Normalizer, text_tokenizer: Any = None) -> None:
+        """``text_tokenizer``: the model's (``model.layout.text``) when it is not the built-in
+        byte tokenizer."""
         self.config, self.norm = config, normalizer
-        self.layout = Layout(config)
+        self.layout = Layout(config, text_tokenizer)
 
     def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
         c = self.config

@@ -1,5 +1,5 @@
-"""Local checkpoints: ``model.safetensors`` + ``config.json`` + ``normalizer.json`` side by
-side. Never touches the network. Loading reports missing / unexpected keys and shape
+"""Local checkpoints: ``model.safetensors`` + ``config.json`` + ``normalizer.json`` (+
+``tokenizer.json`` when the model uses a tokenizers-format text tokenizer) side by side. Never touches the network. Loading reports missing / unexpected keys and shape
 mismatches instead of silently ignoring them."""
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ def save_pretrained(model: GraspVLA, normalizer: Normalizer, directory: str | os
     save_file(state, str(tmp), metadata={"format": "pt", "library": "graspvla"})
     os.replace(tmp, d / "model.safetensors")
     model.config.save(d / "config.json")
+    to_json = getattr(model.layout.text, "to_json", None)
+    if to_json is not None:  # a tokenizers-format text tokenizer travels with the weights
+        (d / "tokenizer.json").write_text(to_json())
     normalizer.save(d / "normalizer.json")
     if extra:
         (d / "training_info.json").write_text(json.dumps(extra, indent=2, default=str))
@@ -64,7 +67,9 @@ def from_pretrained(directory: str | os.PathLike[str], device: str = "cpu") -> t
             raise CheckpointError(f"{d / name} not found: a graspvla checkpoint has config.json, model.safetensors "
                                   "and normalizer.json side by side")
     config = GraspVLAConfig.load(d / "config.json")
-    model = GraspVLA(config)
+    from graspvla.model.tokenizer import load_text_tokenizer
+
+    model = GraspVLA(config, load_text_tokenizer(d))
     try:
         state = load_file(str(d / "model.safetensors"), device=device)
     except Exception as exc:

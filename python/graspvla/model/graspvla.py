@@ -29,10 +29,12 @@ __all__ = ["GraspVLA"]
 class GraspVLA(nn.Module):
     """Build from a :class:`GraspVLAConfig` (random init) or :meth:`from_pretrained`."""
 
-    def __init__(self, config: GraspVLAConfig) -> None:
+    def __init__(self, config: GraspVLAConfig, text_tokenizer: Any = None) -> None:
+        """``text_tokenizer``: None = the built-in byte tokenizer, or a
+        :class:`graspvla.model.tokenizer.HFTextTokenizer` (a checkpoint's tokenizer.json)."""
         super().__init__()
         self.config = c = config
-        self.layout = Layout(c)
+        self.layout = Layout(c, text_tokenizer)
         self.towers = nn.ModuleList([ViT(v, c.image_size) for v in c.vision])
         if len({t.num_patches for t in self.towers}) != 1:
             raise ValueError("both vision towers must produce the same patch grid")

@@ -34,9 +34,14 @@ class Layout:
     """``[BOS] [images] [prompt] [box x8] [proprio hist] [proprio cur] [goal x6] [EOS]``;
     without PAG (ablation) the box and goal tokens are absent."""
 
-    def __init__(self, config: GraspVLAConfig) -> None:
+    def __init__(self, config: GraspVLAConfig, text: ByteTokenizer | None = None) -> None:
         self.config = config
-        self.text = ByteTokenizer()
+        self.text = text if text is not None else ByteTokenizer()
+        if self.text.vocab_size > config.vocab_size:  # (GraspVLA's bins reuse the tail of the text vocab)
+            from graspvla.errors import CheckpointError
+
+            raise CheckpointError(f"text tokenizer has {self.text.vocab_size} ids but the model's vocabulary is "
+                                  f"{config.vocab_size} (text_vocab {config.text_vocab} + {config.n_bins} bins)")
         self.bins = BinTokenizer(config.vocab_size, config.n_bins)
         patches = (config.image_size // config.vision[0].patch_size) ** 2
         self.image_tokens = patches * len(config.cameras)

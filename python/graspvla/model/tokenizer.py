@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["BinTokenizer", "ByteTokenizer", "PROMPT"]
+__all__ = ["BinTokenizer", "ByteTokenizer", "HFTextTokenizer", "PROMPT", "TextTokenizer", "load_text_tokenizer"]
 
 PROMPT = "In: What action should the robot take to {instruction}?\nOut: "
 
@@ -27,6 +27,55 @@ class ByteTokenizer:
 
     def decode(self, ids: list[int]) -> str:
         return bytes(i for i in ids if i < 256).decode("utf-8", errors="replace")
+
+
+class HFTextTokenizer:
+    """A ``tokenizer.json`` (Hugging Face ``tokenizers`` format: a real checkpoint's own, or a
+    BPE trained on the fly) read from a local file; never downloads. BOS / EOS / PAD are
+    looked up among its special tokens (``<s>``, ``</s>``, ``<PAD>`` / ``<pad>``; PAD falls
+    back to EOS). Bin tokens are the last ``n_bins`` ids of the model's vocabulary as in
+    GraspVLA, so ``config.text_vocab + n_bins`` must equal the model's embedding rows."""
+
+    def __init__(self, path_or_json: str, from_string: bool = False) -> None:
+        from tokenizers import Tokenizer
+
+        from graspvla.errors import CheckpointError
+
+        try:
+            self.tok = Tokenizer.from_str(path_or_json) if from_string else Tokenizer.from_file(str(path_or_json))
+        except Exception as exc:
+            raise CheckpointError(f"tokenizer.json could not be read: {exc}") from exc
+        vocab = self.tok.get_vocab(with_added_tokens=True)
+        self.vocab_size = max(vocab.values()) + 1
+
+        def find(*names: str) -> int | None:
+            return next((vocab[n] for n in names if n in vocab), None)
+
+        bos, eos = find("<s>", "<bos>", "[BOS]", "<|begin_of_text|>"), find("</s>", "<eos>", "[EOS]", "<|end_of_text|>")
+        if bos is None or eos is None:
+            raise CheckpointError("tokenizer.json: no BOS/EOS special tokens (<s>, </s>) found")
+        pad = find("<PAD>", "<pad>", "[PAD]")
+        self.bos_id, self.eos_id, self.pad_id = bos, eos, eos if pad is None else pad
+
+    def encode(self, text: str, max_tokens: int = 64) -> list[int]:
+        return self.tok.encode(text, add_special_tokens=False).ids[:max_tokens]
+
+    def decode(self, ids: list[int]) -> str:
+        return self.tok.decode(list(ids))
+
+    def to_json(self) -> str:
+        return self.tok.to_str()
+
+
+TextTokenizer = ByteTokenizer | HFTextTokenizer
+
+
+def load_text_tokenizer(directory) -> TextTokenizer:
+    """``tokenizer.json`` in ``directory`` if present, else the built-in byte tokenizer."""
+    from pathlib import Path
+
+    f = Path(directory) / "tokenizer.json"
+    return HFTextTokenizer(str(f)) if f.is_file() else ByteTokenizer()
 
 
 class BinTokenizer:

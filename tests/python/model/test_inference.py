@@ -75,3 +75,43 @@ def test_policy_protocol_and_grasp_pose() -> None:
     T = pred.grasp_pose
     np.testing.assert_allclose(T[:3, :3], Rotation.from_euler("xyz", rpy).as_matrix(), atol=1e-12)  # extrinsic xyz
     np.testing.assert_allclose(T[:3, 3], [0.1, 0.2, 0.3])
+
+
+def test_bpe_tokenizer_trained_offline_travels_with_the_checkpoint(tmp_path) -> None:
+    """A byte-level BPE trained on the fly (no network) as the text tokenizer; save -> load
+    restores it from tokenizer.json and the outputs are identical."""
+    import pytest
+
+    tokenizers = pytest.importorskip("tokenizers")
+    from graspvla.model import from_pretrained, save_pretrained
+    from graspvla.model.tokenizer import HFTextTokenizer
+
+    tok = tokenizers.Tokenizer(tokenizers.models.BPE())
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = tokenizers.decoders.ByteLevel()
+    trainer = tokenizers.trainers.BpeTrainer(vocab_size=400, special_tokens=["<s>", "</s>", "<PAD>"],
+                                             initial_alphabet=tokenizers.pre_tokenizers.ByteLevel.alphabet())
+    corpus = [f"In: What action should the robot take to pick up the {o}?\nOut: " for o in
+              ("mug", "banana", "toy car", "pen", "bottle", "apple")] * 20
+    tok.train_from_iterator(corpus, trainer)
+    text = HFTextTokenizer(tok.to_str(), from_string=True)
+    assert text.bos_id == 0 and text.eos_id == 1 and text.pad_id == 2
+    cfg = preset("tiny")
+    cfg.text_vocab = text.vocab_size
+    torch.manual_seed(0)
+    model = GraspVLA(cfg, text).eval()
+    ids = model.layout.prompt("pick up the mug")
+    assert len(ids) < len("In: What action should the robot take to pick up the mug?\nOut: ")  # merges used
+    assert text.decode(ids) == "In: What action should the robot take to pick up the mug?\nOut: "
+    save_pretrained(model, Normalizer.identity(), tmp_path)
+    assert (tmp_path / "tokenizer.json").is_file()
+    loaded, _ = from_pretrained(tmp_path)
+    assert isinstance(loaded.layout.text, HFTextTokenizer)
+    s = make_sample(0)
+    b = Collator(cfg, Normalizer.identity(), text)([s])
+    n = torch.randn(1, 4, 7, generator=torch.Generator().manual_seed(0))
+    a = generate(model, b["images"], [s["instruction"]], b["proprio"], noise=n)
+    c = generate(loaded, b["images"], [s["instruction"]], b["proprio"], noise=n)
+    np.testing.assert_array_equal(a.actions, c.actions)
+    loss, _ = model.compute_loss(b)
+    assert torch.isfinite(loss)
