@@ -157,6 +157,132 @@ double Bvh::distance(const Vec3& p, double bound) const noexcept {
   return std::sqrt(best_sq);
 }
 
+double ray_triangle(const Vec3& origin, const Vec3& dir, const Vec3& a, const Vec3& b, const Vec3& c) noexcept {
+  const Vec3 e1 = b - a, e2 = c - a;
+  const Vec3 pv = dir.cross(e2);
+  const double det = e1.dot(pv);
+  const double scale = e1.norm() * e2.norm() * dir.norm();
+  if (std::abs(det) <= 1e-14 * scale) return -1.0;
+  const double inv = 1.0 / det;
+  const Vec3 tv = origin - a;
+  const double u = tv.dot(pv) * inv;
+  if (u < 0.0 || u > 1.0) return -1.0;
+  const Vec3 qv = tv.cross(e1);
+  const double v = dir.dot(qv) * inv;
+  if (v < 0.0 || u + v > 1.0) return -1.0;
+  return e2.dot(qv) * inv;
+}
+
+bool triangle_box_overlap(const Vec3& a, const Vec3& b, const Vec3& c, const Vec3& half) noexcept {
+  // 1) box face normals: the triangle's bounds vs the box
+  for (int k = 0; k < 3; ++k) {
+    if (std::min({a[k], b[k], c[k]}) > half[k] || std::max({a[k], b[k], c[k]}) < -half[k]) return false;
+  }
+  // 2) triangle normal
+  const Vec3 e0 = b - a, e1 = c - b, e2 = a - c;
+  const Vec3 n = e0.cross(e1);
+  if (std::abs(n.dot(a)) > half.cwiseProduct(n.cwiseAbs()).sum()) return false;
+  // 3) edge x box-axis cross products
+  const Vec3* edges[3] = {&e0, &e1, &e2};
+  for (const Vec3* e : edges) {
+    for (int k = 0; k < 3; ++k) {
+      Vec3 axis = Vec3::Zero();
+      axis[(k + 1) % 3] = -(*e)[(k + 2) % 3];
+      axis[(k + 2) % 3] = (*e)[(k + 1) % 3];  // = unit_k x e
+      const double pa = axis.dot(a), pb = axis.dot(b), pc = axis.dot(c);
+      const double r = half.cwiseProduct(axis.cwiseAbs()).sum();
+      if (std::min({pa, pb, pc}) > r || std::max({pa, pb, pc}) < -r) return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+// Slab test: entry parameter of the ray into the box, or +inf when it misses within [t0, t1].
+double ray_box_entry(const Aabb& box, const Vec3& o, const Vec3& inv_d, double t0, double t1) noexcept {
+  for (int k = 0; k < 3; ++k) {
+    double ta = (box.lo[k] - o[k]) * inv_d[k], tb = (box.hi[k] - o[k]) * inv_d[k];
+    if (ta > tb) std::swap(ta, tb);
+    if (std::isnan(ta) || std::isnan(tb)) continue;  // 0 * inf: origin on a slab plane of a parallel ray
+    t0 = std::max(t0, ta);
+    t1 = std::min(t1, tb);
+    if (t0 > t1) return std::numeric_limits<double>::infinity();
+  }
+  return t0;
+}
+}  // namespace
+
+bool Bvh::raycast(const Vec3& origin, const Vec3& dir, double t_min, double t_max, double& t,
+                  int& triangle) const noexcept {
+  if (nodes_.empty() || tris_.empty()) return false;
+  const Vec3 inv_d = dir.cwiseInverse();
+  double best = t_max;
+  int best_tri = -1;
+  int stack[128];
+  int top = 0;
+  stack[top++] = 0;
+  while (top > 0) {
+    const Node& node = nodes_[stack[--top]];
+    if (ray_box_entry(node.box, origin, inv_d, t_min, best) > best) continue;
+    if (node.left < 0) {
+      for (int i = node.begin; i < node.end; ++i) {
+        const auto& tr = tris_[order_[i]];
+        const double ti = ray_triangle(origin, dir, verts_[tr[0]], verts_[tr[1]], verts_[tr[2]]);
+        if (ti > t_min && ti <= best) {
+          best = ti;
+          best_tri = order_[i];
+        }
+      }
+      continue;
+    }
+    if (top + 2 > 128) continue;
+    const double el = ray_box_entry(nodes_[node.left].box, origin, inv_d, t_min, best);
+    const double er = ray_box_entry(nodes_[node.right].box, origin, inv_d, t_min, best);
+    // push the farther child first so the nearer one is searched first
+    if (el <= er) {
+      if (er <= best) stack[top++] = node.right;
+      if (el <= best) stack[top++] = node.left;
+    } else {
+      if (el <= best) stack[top++] = node.left;
+      if (er <= best) stack[top++] = node.right;
+    }
+  }
+  if (best_tri < 0) return false;
+  t = best;
+  triangle = best_tri;
+  return true;
+}
+
+bool Bvh::overlaps_box(const Vec3& centre, const Eigen::Matrix3d& rotation, const Vec3& half) const noexcept {
+  if (nodes_.empty() || tris_.empty()) return false;
+  Aabb world;  // the box's bounds in the BVH frame, for node culling
+  const Vec3 ext = rotation.cwiseAbs() * half;
+  world.lo = centre - ext;
+  world.hi = centre + ext;
+  const Eigen::Matrix3d Rt = rotation.transpose();
+  int stack[128];
+  int top = 0;
+  stack[top++] = 0;
+  while (top > 0) {
+    const Node& node = nodes_[stack[--top]];
+    if ((node.box.lo.array() > world.hi.array()).any() || (node.box.hi.array() < world.lo.array()).any()) continue;
+    if (node.left < 0) {
+      for (int i = node.begin; i < node.end; ++i) {
+        const auto& tr = tris_[order_[i]];
+        if (triangle_box_overlap(Rt * (verts_[tr[0]] - centre), Rt * (verts_[tr[1]] - centre),
+                                 Rt * (verts_[tr[2]] - centre), half)) {
+          return true;
+        }
+      }
+      continue;
+    }
+    if (top + 2 > 128) continue;
+    stack[top++] = node.left;
+    stack[top++] = node.right;
+  }
+  return false;
+}
+
 // ---- Shape ----------------------------------------------------------------------------------
 
 double Shape::distance(const Vec3& p, double bound) const noexcept {

@@ -45,6 +45,12 @@ double capsule_distance(const Vec3& p, double radius, double half_length) noexce
 double cylinder_distance(const Vec3& p, double radius, double half_length) noexcept;
 /// Squared distance from p to triangle (a, b, c); exact (Ericson, Real-Time Collision Detection 5.1.5).
 double point_triangle_squared_distance(const Vec3& p, const Vec3& a, const Vec3& b, const Vec3& c) noexcept;
+/// Ray-triangle intersection (Moller-Trumbore, both faces): parameter t of origin + t * dir, or
+/// a negative value when the ray's line misses the triangle (or is parallel to it).
+double ray_triangle(const Vec3& origin, const Vec3& dir, const Vec3& a, const Vec3& b, const Vec3& c) noexcept;
+/// Whether triangle (a, b, c) intersects the axis-aligned box [-half, half] (separating axes:
+/// 3 box normals, the triangle normal, 9 edge cross products; Akenine-Moller 2001).
+bool triangle_box_overlap(const Vec3& a, const Vec3& b, const Vec3& c, const Vec3& half) noexcept;
 
 /// A static bounding-volume hierarchy of axis-aligned boxes over primitives (triangles or
 /// points), in the shape's local frame. Built once (allocates); queries are allocation free.
@@ -63,6 +69,18 @@ class Bvh {
   double distance(const Vec3& p, double bound = std::numeric_limits<double>::infinity()) const noexcept;
   /// Whether any primitive lies within distance r of p.
   bool within(const Vec3& p, double r) const noexcept { return distance(p, r) < r; }
+
+  /// First triangle hit by the ray origin + t * dir, t in (t_min, t_max] (dir need not be unit;
+  /// t is in units of |dir|). Meshes only. Returns false when nothing is hit; on a hit sets `t`
+  /// and `triangle` (index into the triangles given to build_mesh). Both faces count.
+  bool raycast(const Vec3& origin, const Vec3& dir, double t_min, double t_max, double& t,
+               int& triangle) const noexcept;
+  /// Whether any triangle intersects the oriented box (centre, axes = columns of `rotation`,
+  /// half extents `half`), all in the BVH frame. Exact separating-axis test per triangle. Meshes only.
+  bool overlaps_box(const Vec3& centre, const Eigen::Matrix3d& rotation, const Vec3& half) const noexcept;
+
+  const std::vector<Vec3>& vertices() const noexcept { return verts_; }
+  const std::vector<Eigen::Vector3i>& triangles() const noexcept { return tris_; }
 
   const Aabb& bounds() const noexcept { return nodes_.empty() ? empty_ : nodes_[0].box; }
   bool is_mesh() const noexcept { return !tris_.empty(); }
