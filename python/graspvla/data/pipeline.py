@@ -8,10 +8,12 @@ Stages and where they come from (all poses in the robot base frame, metres, radi
 * grasp: :mod:`graspvla.grasp` synthesis + physics validation when that package is present;
   otherwise a **provisional** top-down antipodal grasp across the object's narrowest
   horizontal axis (recorded as ``params["grasp_stage"] = "provisional-topdown"``).
-* plan: IK (:class:`graspvla.robot.Robot`) for pre-grasp, grasp and lift configurations, and one
-  smooth jerk-limited trajectory through them (:func:`graspvla.trajectory.smooth_path`, a single
-  stage that does not stop at the pre-grasp) from a random initial configuration; a
-  collision-aware planner from :mod:`graspvla.planning` is used when present.
+* plan: :func:`graspvla.planning.plan_grasp` in the scene's collision world
+  (:func:`graspvla.planning.scene_world.world_from_scene`: table, object meshes, clutter) from a
+  random initial configuration: RRT-Connect to a pre-grasp, straight approach as one smooth
+  jerk-limited trajectory that does not stop at the pre-grasp, then a straight lift; the hand is
+  pre-shaped to the object width plus ``preshape_clearance``. Each grasp candidate is tried in
+  turn; none reachable without collision -> a counted planning failure.
 * execute: :class:`graspvla.sim.Simulator` (MuJoCo, position servos) tracks the trajectory,
   closes the gripper, lifts; success = the target rose by ``success_lift`` and touches the hand.
 * render: both cameras at ``fps`` of the executed motion; annotate: the target's 2D boxes from
@@ -53,6 +55,13 @@ def _jsonable(x: Any) -> Any:
     return repr(x)
 
 
+def _flip_about_approach(g: tuple[np.ndarray, float]) -> tuple[np.ndarray, float]:
+    """The same parallel-jaw grasp with the hand turned 180 degrees about its approach (TCP z)."""
+    T = g[0].copy()
+    T[:3, :2] *= -1
+    return T, g[1]
+
+
 def topdown_grasp(vertices_base: np.ndarray, max_width: float = 0.08, depth: float = 0.03) -> tuple[np.ndarray, float] | None:
     """Provisional top-down antipodal grasp of a point set (N, 3) in the base frame.
 
@@ -88,6 +97,9 @@ class SynGraspSource:
     image_size: square render size [px]; fps: recorded frame rate [Hz]; lift: lift height
     [m]; success_lift: object rise counted as a success [m]; pregrasp: approach distance
     above the grasp [m]; init_noise: std of the random initial joint offset [rad];
+    preshape_clearance: open width beyond the object's width [m]; plan_time_limit: planner
+    budget per grasp candidate [s]; speed_scale: fraction of the Franka velocity, acceleration
+    and jerk limits;
     scene_options: keyword overrides of :class:`graspvla.scene.SceneConfig`.
     """
 
@@ -100,6 +112,9 @@ class SynGraspSource:
     pregrasp: float = 0.10
     init_noise: float = 0.15
     close_time: float = 0.6
+    preshape_clearance: float = 0.03
+    plan_time_limit: float = 1.0
+    speed_scale: float = 0.9
     robot: str = "fr3"
     scene_options: dict[str, Any] = field(default_factory=dict)
 
@@ -107,14 +122,16 @@ class SynGraspSource:
         """Which implementation each stage uses in this installation."""
         has = lambda m: importlib.util.find_spec(m) is not None  # noqa: E731
         return {"scene": "graspvla.scene", "grasp": "graspvla.grasp" if has("graspvla.grasp") else "provisional-topdown",
-                "plan": "graspvla.trajectory (+ graspvla.planning)" if has("graspvla.planning") else "graspvla.trajectory (IK + smooth_path, no collision checking)",
+                "plan": "graspvla.planning (RRT-Connect + graspvla.trajectory)",
                 "execute": "graspvla.sim", "render": "graspvla.sim"}
 
     def __call__(self, seed: int) -> Episode:
         from graspvla.robot import Robot
         from graspvla.scene import HOME_Q, SceneConfig, generate_scene
         from graspvla.sim import GRIPPER_MAX_WIDTH, SimConfig, Simulator
-        from graspvla.trajectory import Limits, sample_uniform, smooth_path
+        from graspvla.planning import PlannerConfig, plan_grasp
+        from graspvla.planning.scene_world import world_from_scene
+        from graspvla.trajectory import sample_uniform
 
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -141,31 +158,37 @@ class SynGraspSource:
             err = PlanningError(f"seed {seed}: target {target.asset.name} is wider than the gripper for a top-down grasp")
             err.episode_meta = meta  # type: ignore[attr-defined]  # counted as a failed episode of its category
             raise err
-        grasp, obj_width = g
-        meta.grasp_pose = grasp
-        params["grasp_width"] = obj_width
+        candidates = [g, _flip_about_approach(g)]
 
-        # ---- plan
+        # ---- plan: collision-free motion to the pre-grasp, straight approach, straight lift
         t0 = time.perf_counter()
         robot = Robot(self.robot, finger_extension=0.0)
         q0 = np.clip(HOME_Q + rng.normal(0.0, self.init_noise, 7), robot.q_min + 0.05, robot.q_max - 0.05)
         params["q_init"] = q0.tolist()
-        pre, lift = grasp.copy(), grasp.copy()
-        pre[2, 3] += self.pregrasp
-        lift[2, 3] += self.lift
-        qs = [q0]
-        for name, T in (("pregrasp", pre), ("grasp", grasp), ("lift", lift)):
-            r = robot.ik(T, qs[-1], restarts=4, seed=int(seed))
-            if not r.success:
-                timings["plan"] = time.perf_counter() - t0
-                err = PlanningError(f"seed {seed}: no IK solution for the {name} pose ({r.reason})")
-                err.episode_meta = meta  # type: ignore[attr-defined]
-                raise err
-            qs.append(np.asarray(r.q))
-        limits = Limits.franka(self.robot)
-        approach = smooth_path(np.stack(qs[:3]), limits)
-        lifting = smooth_path(np.stack(qs[2:4]), limits)
+        # pre-shape the hand a little wider than the object so open fingers clear neighbours
+        preshape = float(min(GRIPPER_MAX_WIDTH, max(w for _, w in candidates) + self.preshape_clearance))
+        params["preshape_width"] = preshape
+        sw = world_from_scene(scene, robot)
+        sw.world.gripper_width = preshape
+        cfg = PlannerConfig(time_limit=self.plan_time_limit, seed=int(seed), velocity_scale=self.speed_scale,
+                            acceleration_scale=self.speed_scale, jerk_scale=self.speed_scale)
+        plan = None
+        for k, (T, _) in enumerate(candidates):
+            plan = plan_grasp(sw.world, q0, T, cfg, pregrasp_distance=self.pregrasp, lift_height=self.lift,
+                              target_id=sw.objects[target.id])
+            if plan.success:
+                grasp, obj_width = candidates[k]
+                break
         timings["plan"] = time.perf_counter() - t0
+        if plan is None or not plan.success:
+            reason = plan.message if plan is not None else "no candidates"
+            err = PlanningError(f"seed {seed}: no collision-free motion to any of {len(candidates)} grasp(s): {reason}")
+            err.episode_meta = meta  # type: ignore[attr-defined]
+            raise err
+        meta.grasp_pose = grasp
+        params["grasp_width"] = obj_width
+        params["plan_iterations"] = int(plan.motion.iterations)
+        approach, lifting = plan.approach, plan.lift
 
         # ---- execute (physics) + render (cameras at fps)
         sim = Simulator(scene, SimConfig(height=self.image_size, width=self.image_size))
@@ -177,8 +200,8 @@ class SynGraspSource:
             _, ql, _, _ = sample_uniform(lifting, dt)
             n_close = int(round(self.close_time / dt))
             q_cmd = np.concatenate([qa, np.repeat(qa[-1:], n_close, 0), ql, np.repeat(ql[-1:], per_frame * 3, 0)])
-            g_cmd = np.concatenate([np.ones(len(qa)), np.zeros(n_close + len(ql) + per_frame * 3)])
-            sim.set_joint_positions(q0, gripper_width=GRIPPER_MAX_WIDTH)
+            g_cmd = np.concatenate([np.ones(len(qa)), np.zeros(n_close + len(ql) + per_frame * 3)])  # 1 open, 0 close
+            sim.set_joint_positions(q0, gripper_width=preshape)
             z0 = sim.object_poses()[target.id][2, 3]
             rec: dict[str, list[Any]] = {"pose": [], "width": [], "q": [], "cmd": [], "img": [], "box": []}
             for k in range(len(q_cmd)):
@@ -199,7 +222,7 @@ class SynGraspSource:
                     t_render += time.perf_counter() - ts
                 ts = time.perf_counter()
                 sim.set_joint_targets(q_cmd[k])
-                sim.set_gripper(GRIPPER_MAX_WIDTH * g_cmd[k])
+                sim.set_gripper(preshape * g_cmd[k])
                 sim.step(1)
                 t_exec += time.perf_counter() - ts
             z1 = sim.object_poses()[target.id][2, 3]
@@ -213,8 +236,11 @@ class SynGraspSource:
 
         # ---- annotate
         t0 = time.perf_counter()
-        arrays = build_episode_arrays(np.stack(rec["pose"]), np.clip(np.array(rec["width"]) / GRIPPER_MAX_WIDTH, 0, 1),
-                                      np.array(rec["cmd"]), grasp)
+        # proprio gripper = the state the previous command left it in (1 open, 0 closed), as the
+        # evaluation environment and GraspVLA's clients report it; the measured width is in params
+        cmd = np.array(rec["cmd"])
+        arrays = build_episode_arrays(np.stack(rec["pose"]), np.r_[1.0, cmd[:-1]], cmd, grasp)
+        params["gripper_width"] = np.round(np.array(rec["width"]), 5).tolist()
         ep = Episode(meta=meta, fps=float(self.fps),
                      images={c: np.stack([f[c] for f in rec["img"]]) for c in self.cameras},
                      state=arrays["state"], joints=np.stack(rec["q"]).astype(np.float32), action=arrays["action"],
