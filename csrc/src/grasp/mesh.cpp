@@ -218,38 +218,42 @@ std::shared_ptr<const PreparedMesh> prepare_mesh(const RowPoints& V, const RowFa
     if (!opt.repair) {
       reject("open surface: " + std::to_string(boundary.size()) + " boundary edges (holes); repair=True fills them");
     }
-    // the fan traverses each rim edge a -> b as b -> a
-    std::unordered_map<int, int> next;  // b -> a
-    std::unordered_map<int, int> rim_face_comp;
-    for (auto [a, b] : boundary) {
-      if (!next.emplace(b, a).second) {
-        reject("hole boundary is not a simple loop (vertex " + std::to_string(b) +
-               " lies on two holes); fill the holes before grasp synthesis");
-      }
-    }
-    // component of each rim vertex, for the new faces
+    // the fan traverses each rim edge a -> b as b -> a; loops are traced edge by edge, so two
+    // holes that touch at a vertex are still closed (each its own fan)
+    std::unordered_multimap<int, int> out_edges;  // b -> index into boundary
+    for (std::size_t e = 0; e < boundary.size(); ++e) out_edges.emplace(boundary[e].second, static_cast<int>(e));
+    std::unordered_map<int, int> vertex_comp;
     for (int f = 0; f < m; ++f) {
-      for (int k = 0; k < 3; ++k) rim_face_comp.emplace(faces[f][k], comp[f]);
+      for (int k = 0; k < 3; ++k) vertex_comp.emplace(faces[f][k], comp[f]);
     }
-    std::unordered_map<int, char> used;
-    for (auto [a, b] : boundary) {
-      (void)a;
-      if (used.count(b)) continue;
+    std::vector<char> used(boundary.size(), 0);
+    for (std::size_t e0 = 0; e0 < boundary.size(); ++e0) {
+      if (used[e0]) continue;
       std::vector<int> loop;
-      int v = b;
-      while (!used.count(v)) {
-        used[v] = 1;
-        loop.push_back(v);
-        auto it = next.find(v);
-        if (it == next.end()) reject("hole boundary is open-ended; fill the holes before grasp synthesis");
-        v = it->second;
+      const int start = boundary[e0].second;
+      int e = static_cast<int>(e0);
+      while (true) {
+        used[e] = 1;
+        loop.push_back(boundary[e].second);
+        const int v = boundary[e].first;  // reversed edge b -> a ends at a
+        if (v == start) break;
+        int next = -1;
+        auto range = out_edges.equal_range(v);
+        for (auto it = range.first; it != range.second; ++it) {
+          if (!used[it->second]) {
+            next = it->second;
+            break;
+          }
+        }
+        if (next < 0) reject("hole boundary does not close into a loop; fill the holes before grasp synthesis");
+        e = next;
         if (static_cast<int>(loop.size()) > opt.max_hole_edges) {
           reject("a hole with more than " + std::to_string(opt.max_hole_edges) +
                  " boundary edges: the surface is too open to repair; close it first");
         }
       }
-      if (v != loop.front() || loop.size() < 3) reject("hole boundary does not close into a loop");
-      const int c = rim_face_comp[loop.front()];
+      if (loop.size() < 3) reject("hole boundary does not close into a loop");
+      const int c = vertex_comp[loop.front()];
       if (loop.size() == 3) {
         faces.emplace_back(loop[0], loop[1], loop[2]);
         comp.push_back(c);
@@ -282,7 +286,7 @@ std::shared_ptr<const PreparedMesh> prepare_mesh(const RowPoints& V, const RowFa
     }
   }
   if (inward && !opt.repair) {
-    reject("normals point inward (negative enclosed volume); repair=True flips them");
+    reject("flipped normals: they point inward (negative enclosed volume); repair=True flips them");
   }
   // faces flipped relative to the input: inconsistent ones not undone by the global flip, and vice versa
   rep.flipped_faces = 0;
