@@ -24,6 +24,7 @@ import numpy as np
 
 from graspvla._core import get_num_threads, set_num_threads
 from graspvla.assets import category_names, generate_object
+from graspvla.errors import InvalidMeshError
 from graspvla.grasp import (GraspValidator, SceneCollision, SynthesisConfig, ValidationConfig, antipodal_test,
                             prepare_mesh, synthesize_detailed)
 
@@ -186,8 +187,12 @@ def success_table(n_objects: int, top: int) -> None:
             rng = np.random.default_rng([ci, k])
             a = generate_object(cat, rng)
             pose = table_pose(a, rng)
-            res = synthesize_detailed(a.vertices, a.faces, config=cfg, seed=k,
-                                      scene_collision=SceneCollision(object_pose=pose, table_z=0.0))
+            try:
+                res = synthesize_detailed(a.vertices, a.faces, config=cfg, seed=k,
+                                          scene_collision=SceneCollision(object_pose=pose, table_z=0.0))
+            except InvalidMeshError as e:
+                reasons[f"mesh rejected ({e})"] = reasons.get(f"mesh rejected ({e})", 0) + 1
+                continue
             if not res.grasps:
                 none += 1
                 continue

@@ -15,22 +15,9 @@
 namespace py = pybind11;
 using namespace graspvla::geometry;
 using graspvla::bindings::checked_array;
+using graspvla::bindings::checked_pose;
 
 namespace {
-
-Pose checked_pose(const py::object& obj, const char* name) {
-  auto a = checked_array<double>(obj, name, {4, 4});
-  const Eigen::Map<const Eigen::Matrix<double, 4, 4, Eigen::RowMajor>> M(a.data());
-  const Eigen::Matrix3d R = M.topLeftCorner<3, 3>();
-  if ((R.transpose() * R - Eigen::Matrix3d::Identity()).cwiseAbs().maxCoeff() > 1e-6 || R.determinant() < 0 ||
-      M(3, 0) != 0.0 || M(3, 1) != 0.0 || M(3, 2) != 0.0 || M(3, 3) != 1.0) {
-    throw graspvla::InvalidArgument(std::string(name) +
-                                    ": not a rigid transform (rotation must be orthonormal, last row [0, 0, 0, 1])");
-  }
-  Pose T;
-  T.matrix() = M;
-  return T;
-}
 
 Vector7 checked_q(const py::object& obj, const char* name) {
   auto a = checked_array<double>(obj, name, {7});

@@ -15,24 +15,11 @@
 namespace py = pybind11;
 using namespace graspvla::grasp;
 using graspvla::bindings::checked_array;
+using graspvla::bindings::checked_pose;
 
 namespace {
 
 using MeshPtr = std::shared_ptr<PreparedMesh>;
-
-Pose checked_pose(const py::handle& obj, const char* name) {
-  auto a = checked_array<double>(obj, name, {4, 4});
-  const Eigen::Map<const Eigen::Matrix<double, 4, 4, Eigen::RowMajor>> M(a.data());
-  const Eigen::Matrix3d R = M.topLeftCorner<3, 3>();
-  if ((R.transpose() * R - Eigen::Matrix3d::Identity()).cwiseAbs().maxCoeff() > 1e-6 || R.determinant() < 0 ||
-      M(3, 0) != 0.0 || M(3, 1) != 0.0 || M(3, 2) != 0.0 || M(3, 3) != 1.0) {
-    throw graspvla::InvalidArgument(std::string(name) +
-                                    ": not a rigid transform (rotation must be orthonormal, last row [0, 0, 0, 1])");
-  }
-  Pose T;
-  T.matrix() = M;
-  return T;
-}
 
 RowFaces checked_faces(const py::handle& faces) {
   if (py::isinstance<py::array>(faces)) {
@@ -55,6 +42,7 @@ py::dict report_dict(const RepairReport& r) {
   d["holes_filled"] = r.holes_filled;
   d["flipped_faces"] = r.flipped_faces;
   d["components"] = r.components;
+  d["nonmanifold_edges"] = r.nonmanifold_edges;
   return d;
 }
 
@@ -133,7 +121,7 @@ GRASPVLA_REGISTER_SUBMODULE(grasp, "Antipodal grasp synthesis for the Franka han
              py::gil_scoped_release release;
              return std::const_pointer_cast<PreparedMesh>(prepare_mesh(P, F, o));
            }),
-           py::arg("vertices"), py::arg("faces"), py::arg("repair") = true, py::arg("weld_tolerance") = 1e-7,
+           py::arg("vertices"), py::arg("faces"), py::arg("repair") = true, py::arg("weld_tolerance") = 1e-9,
            py::arg("min_extent") = 0.005, py::arg("max_extent") = 1.0)
       .def_property_readonly("vertices", [](const PreparedMesh& p) {
         py::array_t<double> a({static_cast<py::ssize_t>(p.vertices.size()), py::ssize_t{3}});

@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 
 #include <Eigen/Core>
+#include <Eigen/Geometry>
 #include <cmath>
 #include <initializer_list>
 #include <sstream>
@@ -97,6 +98,21 @@ py::array_t<T> output_array(const py::object& out, const char* name, std::vector
     throw InvalidArgument(s.str());
   }
   return py::reinterpret_borrow<py::array_t<T>>(a);
+}
+
+/// A 4x4 float64 rigid transform (orthonormal rotation, det > 0, last row [0, 0, 0, 1]).
+inline Eigen::Isometry3d checked_pose(const py::handle& obj, const char* name) {
+  auto a = checked_array<double>(obj, name, {4, 4});
+  const Eigen::Map<const Eigen::Matrix<double, 4, 4, Eigen::RowMajor>> M(a.data());
+  const Eigen::Matrix3d R = M.topLeftCorner<3, 3>();
+  if ((R.transpose() * R - Eigen::Matrix3d::Identity()).cwiseAbs().maxCoeff() > 1e-6 || R.determinant() < 0 ||
+      M(3, 0) != 0.0 || M(3, 1) != 0.0 || M(3, 2) != 0.0 || M(3, 3) != 1.0) {
+    throw InvalidArgument(std::string(name) +
+                          ": not a rigid transform (rotation must be orthonormal, last row [0, 0, 0, 1])");
+  }
+  Eigen::Isometry3d T;
+  T.matrix() = M;
+  return T;
 }
 
 }  // namespace graspvla::bindings

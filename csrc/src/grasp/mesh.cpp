@@ -162,9 +162,11 @@ std::shared_ptr<const PreparedMesh> prepare_mesh(const RowPoints& V, const RowFa
     }
     i = j;
   }
-  if (nonmanifold) {
-    reject("non-manifold: " + std::to_string(nonmanifold) +
-           " edges are shared by more than two faces; clean the mesh (e.g. trimesh process/repair) first");
+  // Edges shared by more than two faces (e.g. two solids touching along an edge) are kept: the
+  // surface stays usable for ray casts; orientation does not propagate across them.
+  rep.nonmanifold_edges = nonmanifold;
+  if (nonmanifold && !opt.repair) {
+    reject("non-manifold: " + std::to_string(nonmanifold) + " edges are shared by more than two faces");
   }
   std::vector<int> comp(m, -1);
   std::vector<char> flip(m, 0);

@@ -232,10 +232,11 @@ def prepare_mesh(vertices: ArrayLike, faces: ArrayLike, repair: bool = True, min
 
     Repairs: duplicate vertices welded, zero-area and duplicate faces dropped, inconsistent or
     inward winding re-oriented, small holes closed by fans (``mesh.report`` counts each).
-    Rejects with :class:`~graspvla.errors.InvalidMeshError` naming the problem: non-finite or
-    out-of-range indices, absurd scale (largest extent outside [min_extent, max_extent] m, e.g.
-    millimetres), non-manifold edges, unfillable holes, non-orientable or zero-volume surfaces.
-    With ``repair=False`` any defect is rejected.
+    Edges shared by more than two faces are kept and counted (``nonmanifold_edges``).
+    Rejects with :class:`~graspvla.errors.InvalidMeshError` naming the problem: non-finite
+    values or out-of-range indices, absurd scale (largest extent outside [min_extent,
+    max_extent] m, e.g. millimetres), unfillable holes, non-orientable or zero-volume surfaces.
+    With ``repair=False`` any defect (including non-manifold edges) is rejected.
     """
     v = np.ascontiguousarray(vertices, dtype=np.float64)
     f = np.asarray(faces)

@@ -21,7 +21,7 @@ using RowFaces = Eigen::Matrix<std::int64_t, Eigen::Dynamic, 3, Eigen::RowMajor>
 
 struct MeshOptions {
   bool repair = true;             ///< repair what can be repaired; false = reject any defect
-  double weld_tolerance = 1e-7;   ///< m: vertices closer than this are merged
+  double weld_tolerance = 1e-9;   ///< m: vertices closer than this are merged
   double min_extent = 0.005;      ///< m: smallest accepted largest-extent (absurd-scale guard)
   double max_extent = 1.0;        ///< m: largest accepted largest-extent
   int max_hole_edges = 256;       ///< boundary loops longer than this are not filled (rejected)
@@ -35,6 +35,7 @@ struct RepairReport {
   int holes_filled = 0;        ///< boundary loops closed by a fan
   int flipped_faces = 0;       ///< faces re-wound for consistent outward orientation
   int components = 0;          ///< connected components
+  int nonmanifold_edges = 0;   ///< edges shared by more than two faces (kept, not repaired)
   bool changed() const noexcept {
     return welded_vertices || degenerate_faces || duplicate_faces || holes_filled || flipped_faces;
   }
@@ -56,9 +57,9 @@ struct PreparedMesh {
 };
 
 /// Validates and repairs (vertices (n,3) [m], faces (m,3) vertex indices). Throws
-/// graspvla::InvalidMesh naming the problem (index out of range, absurd scale, non-manifold
-/// edge, unfillable hole, non-orientable surface, zero volume) - or, with repair = false,
-/// naming the first defect that would have been repaired.
+/// graspvla::InvalidMesh naming the problem (index out of range, absurd scale, unfillable
+/// hole, non-orientable surface, zero volume) - or, with repair = false, naming the first
+/// defect that would have been repaired (or a non-manifold edge).
 std::shared_ptr<const PreparedMesh> prepare_mesh(const RowPoints& vertices, const RowFaces& faces,
                                                  const MeshOptions& options = {});
 
