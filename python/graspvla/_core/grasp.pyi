@@ -11,7 +11,7 @@ class Mesh:
     """
     A validated, repaired triangle mesh with a BVH (object frame, metres). Raises InvalidMeshError naming the defect when it cannot be repaired.
     """
-    def __init__(self, vertices: typing.Any, faces: typing.Any, repair: bool = True, weld_tolerance: typing.SupportsFloat | typing.SupportsIndex = 1e-07, min_extent: typing.SupportsFloat | typing.SupportsIndex = 0.005, max_extent: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> None:
+    def __init__(self, vertices: typing.Any, faces: typing.Any, repair: bool = True, weld_tolerance: typing.SupportsFloat | typing.SupportsIndex = 1e-09, min_extent: typing.SupportsFloat | typing.SupportsIndex = 0.005, max_extent: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> None:
         ...
     def raycast(self, origin: typing.Any, direction: typing.Any, t_max: typing.SupportsFloat | typing.SupportsIndex = 1000000000.0) -> typing.Any:
         """
