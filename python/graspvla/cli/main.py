@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("graspvla.cli.generate", "synthesise grasping episodes into a LeRobot v3 dataset (resumable, local or Ray)"),
     "eval": ("graspvla.cli.eval", "closed-loop grasping benchmark in simulation"),
     "serve": ("graspvla.cli.serve", "serve a model over ZeroMQ (GraspVLA protocol)"),
+    "grounding": ("graspvla.cli.grounding", "render synthetic grounding data (image, phrase, box) for chosen categories (GRIT-style, resumable)"),
     "train": ("graspvla.cli.train", "train the model on LeRobot v3 datasets (torchrun for DDP)"),
     "finetune": ("graspvla.cli.finetune", "few-shot post-training with LoRA"),
 }

@@ -27,7 +27,8 @@ from numpy.typing import NDArray
 from graspvla.data.episode import Episode
 from graspvla.errors import InvalidInputError
 
-__all__ = ["GroundingSample", "synthetic_grounding_samples", "GritReader"]
+__all__ = ["GroundingSample", "synthetic_grounding_samples", "GritReader", "find_grounding_file", "record_annotations",
+           "record_image", "record_image_name"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,64 @@ def _decode_image(data: bytes | str | os.PathLike[str]) -> NDArray[np.uint8]:
         return np.asarray(im.convert("RGB"), dtype=np.uint8)
 
 
+def record_image_name(rec: dict[str, Any]) -> str | None:
+    """The image path field of a GRIT-style record (``image``/``file_name``/``key``), or None."""
+    name = rec.get("image") or rec.get("file_name") or rec.get("key")
+    return str(name) if name else None
+
+
+def record_image(rec: dict[str, Any], image_root: str | os.PathLike[str]) -> NDArray[np.uint8]:
+    """Decode a GRIT-style record's image (``image_bytes``, or a path relative to ``image_root``
+    with ``.jpg`` appended to an extension-less name) as uint8 HxWx3 RGB. Raises OSError,
+    KeyError or ValueError when it is missing or unreadable."""
+    if rec.get("image_bytes") is not None:
+        return _decode_image(rec["image_bytes"])
+    name = record_image_name(rec)
+    if not name:
+        raise KeyError("no image field")
+    p = Path(image_root) / name
+    if not p.exists() and p.suffix == "":
+        p = p.with_suffix(".jpg")
+    return _decode_image(p)
+
+
+def record_annotations(rec: dict[str, Any]) -> list[tuple[str, list[float], bool]]:
+    """``(phrase, box, normalised)`` of every annotation in a GRIT-style record, unvalidated:
+    GRIT ``ref_exps`` give boxes normalised to [0, 1] (``normalised`` True), ``phrase``/``box``
+    and ``annotations`` give pixels."""
+    out: list[tuple[str, list[float], bool]] = []
+    if rec.get("ref_exps") is not None:
+        cap = rec.get("caption", "")
+        for r in rec["ref_exps"]:
+            s, e, x1, y1, x2, y2 = r[:6]
+            out.append((cap[int(s):int(e)], [x1, y1, x2, y2], True))
+    if rec.get("phrase") is not None and rec.get("box") is not None:
+        out.append((rec["phrase"], list(rec["box"]), False))
+    for a in rec.get("annotations") or []:
+        out.append((a["phrase"], list(a["box"]), False))
+    return out
+
+
+def find_grounding_file(path: str | os.PathLike[str]) -> Path:
+    """A grounding ``.jsonl``/``.parquet`` file, or a directory holding ``grounding.jsonl``
+    (as written by ``graspvla grounding``) or exactly one ``.jsonl``/``.parquet`` file."""
+    p = Path(path)
+    if p.is_file():
+        if p.suffix not in (".jsonl", ".parquet"):
+            raise InvalidInputError(f"grounding: expected a .jsonl or .parquet file, got {p}")
+        return p
+    if p.is_dir():
+        if (p / "grounding.jsonl").is_file():
+            return p / "grounding.jsonl"
+        found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix in (".jsonl", ".parquet"))
+        if len(found) == 1:
+            return found[0]
+        raise InvalidInputError(f"grounding: directory {p} holds {len(found)} .jsonl/.parquet files "
+                                f"({[q.name for q in found][:5]}); pass the file itself")
+    raise InvalidInputError(f"grounding: {p} does not exist (expected a .jsonl/.parquet file or a directory "
+                            f"made by `graspvla grounding`)")
+
+
 class GritReader:
     """Iterate GRIT-style grounding annotations from a local ``.jsonl`` or ``.parquet`` file.
 
@@ -95,29 +154,12 @@ class GritReader:
                 yield i, rec
 
     def _image(self, rec: dict[str, Any]) -> NDArray[np.uint8]:
-        if rec.get("image_bytes") is not None:
-            return _decode_image(rec["image_bytes"])
-        name = rec.get("image") or rec.get("file_name") or rec.get("key")
-        if not name:
-            raise KeyError("no image field")
-        p = self.image_root / str(name)
-        if not p.exists() and p.suffix == "":
-            p = p.with_suffix(".jpg")
-        return _decode_image(p)
+        return record_image(rec, self.image_root)
 
     @staticmethod
     def _annotations(rec: dict[str, Any], w: int, h: int) -> list[tuple[str, list[float]]]:
-        out: list[tuple[str, list[float]]] = []
-        if rec.get("ref_exps") is not None:
-            cap = rec.get("caption", "")
-            for r in rec["ref_exps"]:
-                s, e, x1, y1, x2, y2 = r[:6]
-                out.append((cap[int(s):int(e)], [x1 * w, y1 * h, x2 * w, y2 * h]))
-        if rec.get("phrase") is not None and rec.get("box") is not None:
-            out.append((rec["phrase"], list(rec["box"])))
-        for a in rec.get("annotations") or []:
-            out.append((a["phrase"], list(a["box"])))
-        return out
+        return [(phrase, [b[0] * w, b[1] * h, b[2] * w, b[3] * h] if norm else list(b))
+                for phrase, b, norm in record_annotations(rec)]
 
     def __iter__(self) -> Iterator[GroundingSample]:
         for i, rec in self._records():
