@@ -5,7 +5,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 
 #include "common.hpp"
@@ -73,15 +75,25 @@ py::dict snapshot_dict(const Snapshot& s) {
   d["flags"] = s.out.flags;
   d["seq"] = s.out.seq;
   d["status"] = static_cast<int>(s.status);
+  d["gripper_width"] = s.state.gripper_width;
+  d["gripper_busy"] = s.state.gripper_busy;
+  d["gripper_grasped"] = s.state.gripper_grasped;
+  d["gripper_seq"] = s.state.gripper_seq;
   return d;
 }
 
 // pylibfranka bridge: a RobotIO whose read()/write() call pylibfranka's ActiveControl
 // readOnce()/writeOnce() with the GIL held only for those calls; the controller, the safety
 // layer, the exchange and the recording run in the loop thread without the GIL.
+//
+// Gripper: pylibfranka's Gripper calls block for seconds (TCP) and do not release the GIL, so they
+// never run here: gripper_command() hands the command to `gripper_sink`, a Python callable that
+// queues it for a worker (graspvla.control.bridge.GripperWorker) and returns at once; the worker
+// reports the Hand's state back with set_gripper_state(), which read() copies into RobotState.
 class PyFrankaIO final : public RobotIO {
  public:
-  PyFrankaIO(py::object robot, const RobotModel& model) : robot_(std::move(robot)), model_(model) {
+  PyFrankaIO(py::object robot, const RobotModel& model, py::object gripper_sink)
+      : robot_(std::move(robot)), model_(model), gripper_sink_(std::move(gripper_sink)) {
     py::module_ pf = py::module_::import("pylibfranka");
     torques_ = pf.attr("Torques");
     positions_ = pf.attr("JointPositions");
@@ -91,6 +103,26 @@ class PyFrankaIO final : public RobotIO {
     py::gil_scoped_acquire gil;
     active_ = py::object();
     robot_ = py::object();
+    gripper_sink_ = py::object();
+  }
+  bool has_gripper() const noexcept override { return static_cast<bool>(gripper_sink_) && !gripper_sink_.is_none(); }
+  Status gripper_command(const GripperCommand& c) noexcept override {
+    if (!has_gripper()) return Status::Infeasible;
+    py::gil_scoped_acquire gil;  // the pushing thread, never the loop thread
+    try {
+      gripper_sink_(static_cast<int>(c.action), c.width, c.speed, c.force, c.epsilon_inner, c.epsilon_outer, c.seq);
+    } catch (py::error_already_set& e) {
+      if (error_.empty()) error_ = e.what();
+      return Status::InvalidInput;
+    }
+    return Status::Ok;
+  }
+  /// Called by the gripper worker (any thread) with the Hand's latest state.
+  void set_gripper_state(double width, bool busy, bool grasped, std::uint64_t seq) noexcept {
+    g_width_.store(width, std::memory_order_relaxed);
+    g_busy_.store(busy, std::memory_order_relaxed);
+    g_grasped_.store(grasped, std::memory_order_relaxed);
+    g_seq_.store(seq, std::memory_order_relaxed);
   }
   bool start(ControlMode mode) override {
     py::gil_scoped_acquire gil;
@@ -119,6 +151,10 @@ class PyFrankaIO final : public RobotIO {
         copy7(st.attr("tau_ext_hat_filtered"), s.tau_ext);
         s.time = st.attr("time").attr("to_sec")().cast<double>();
         last_q_ = s.q;
+        s.gripper_width = g_width_.load(std::memory_order_relaxed);
+        s.gripper_busy = g_busy_.load(std::memory_order_relaxed);
+        s.gripper_grasped = g_grasped_.load(std::memory_order_relaxed);
+        s.gripper_seq = g_seq_.load(std::memory_order_relaxed);
       } catch (std::exception& e) {
         if (error_.empty()) error_ = e.what();
         return Status::InvalidInput;
@@ -173,9 +209,31 @@ class PyFrankaIO final : public RobotIO {
   }
   py::object robot_, active_, torques_, positions_, controller_mode_;
   RobotModel model_;
+  py::object gripper_sink_;
+  std::atomic<double> g_width_{0.0};
+  std::atomic<bool> g_busy_{false}, g_grasped_{false};
+  std::atomic<std::uint64_t> g_seq_{0};
   ControlMode mode_ = ControlMode::JointImpedance;
   Vector7 last_q_ = Vector7::Zero();
 };
+
+#ifdef GRASPVLA_HAS_MUJOCO
+SimConfig sim_config(const std::vector<std::string>& joints, const std::string& force_body, double timestep,
+                     int substeps, const std::string& gripper_actuator, const std::vector<std::string>& fingers) {
+  SimConfig c;
+  if (!joints.empty()) {
+    if (joints.size() != 7) throw graspvla::InvalidArgument("joint_names: expected 7 names");
+    for (int i = 0; i < 7; ++i) c.joint_names[i] = joints[i];
+  }
+  if (fingers.size() != 2) throw graspvla::InvalidArgument("finger_joints: expected 2 names");
+  c.finger_joints = {fingers[0], fingers[1]};
+  c.gripper_actuator = gripper_actuator;
+  c.force_body = force_body;
+  c.timestep = timestep;
+  c.substeps = substeps;
+  return c;
+}
+#endif
 
 // Destroying a running loop joins its thread, which may need the GIL (pylibfranka bridge):
 // release it around the delete.
@@ -203,6 +261,10 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
       .value("STATE_LIMIT", StopReason::StateLimit)
       .value("BACKEND_ERROR", StopReason::BackendError)
       .value("CONTROLLER_ERROR", StopReason::ControllerError);
+  py::enum_<GripperAction>(m, "GripperAction")
+      .value("MOVE", GripperAction::Move)
+      .value("GRASP", GripperAction::Grasp)
+      .value("STOP", GripperAction::Stop);
   m.def("stop_reason_message", [](StopReason r) { return std::string(to_string(r)); });
   m.attr("MAX_CHUNK") = kMaxChunk;
   m.attr("RECORD_WIDTH") = kRecordWidth;
@@ -216,6 +278,8 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
   flags["RATE_LIMITED"] = int(kFlagRateLimited);
   flags["REPLANNED"] = int(kFlagReplanned);
   flags["OTG_FALLBACK"] = int(kFlagOtgFallback);
+  flags["GRIPPER_BUSY"] = int(kFlagGripperBusy);
+  flags["GRIPPER_GRASPED"] = int(kFlagGripperGrasped);
   m.attr("FLAGS") = flags;
 #ifdef GRASPVLA_HAS_MUJOCO
   m.attr("HAS_MUJOCO") = true;
@@ -261,7 +325,10 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
       .def_readwrite("watchdog_stop", &ControllerConfig::watchdog_stop)
       .def_readwrite("force_threshold", &ControllerConfig::force_threshold)
       .def_readwrite("force_debounce", &ControllerConfig::force_debounce)
-      .def_readwrite("retreat_distance", &ControllerConfig::retreat_distance);
+      .def_readwrite("retreat_distance", &ControllerConfig::retreat_distance)
+      .def_readwrite("gripper_max_width", &ControllerConfig::gripper_max_width)
+      .def_readwrite("gripper_max_speed", &ControllerConfig::gripper_max_speed)
+      .def_readwrite("gripper_max_force", &ControllerConfig::gripper_max_force);
 
   py::class_<LoopConfig>(m, "LoopConfig")
       .def(py::init<>())
@@ -335,23 +402,18 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
         }, py::arg("robot"), py::arg("q"));
 
   py::class_<RobotIO, std::shared_ptr<RobotIO>>(m, "RobotIO")
-      .def_property_readonly("name", &RobotIO::name);
+      .def_property_readonly("name", &RobotIO::name)
+      .def_property_readonly("has_gripper", &RobotIO::has_gripper);
 
 #ifdef GRASPVLA_HAS_MUJOCO
   py::class_<SimIO, RobotIO, std::shared_ptr<SimIO>>(m, "SimIO")
       .def(py::init([](const std::string& model, const std::string& asset_dir, const std::vector<std::string>& joints,
                        const std::string& force_body, double timestep, int substeps, const std::string& keyframe,
-                       const py::object& q0) {
-             SimConfig c;
+                       const py::object& q0, const std::string& gripper_actuator,
+                       const std::vector<std::string>& finger_joints) {
+             SimConfig c = sim_config(joints, force_body, timestep, substeps, gripper_actuator, finger_joints);
              c.model = model;
              c.asset_dir = asset_dir;
-             if (!joints.empty()) {
-               if (joints.size() != 7) throw graspvla::InvalidArgument("joint_names: expected 7 names");
-               for (int i = 0; i < 7; ++i) c.joint_names[i] = joints[i];
-             }
-             c.force_body = force_body;
-             c.timestep = timestep;
-             c.substeps = substeps;
              c.keyframe = keyframe;
              if (!q0.is_none()) {
                auto a = checked_array<double>(q0, "q0", {7});
@@ -362,7 +424,22 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
            }),
            py::arg("model"), py::arg("asset_dir") = "", py::arg("joint_names") = std::vector<std::string>{},
            py::arg("force_body") = "hand", py::arg("timestep") = 0.001, py::arg("substeps") = 1,
-           py::arg("keyframe") = "home", py::arg("q0") = py::none())
+           py::arg("keyframe") = "home", py::arg("q0") = py::none(), py::arg("gripper_actuator") = "gripper",
+           py::arg("finger_joints") = std::vector<std::string>{"finger_joint1", "finger_joint2"})
+      .def_static("attach", [](std::uintptr_t model_address, std::uintptr_t data_address,
+                               const std::vector<std::string>& joints, const std::string& force_body, double timestep,
+                               int substeps, const std::string& gripper_actuator,
+                               const std::vector<std::string>& finger_joints) {
+             // addresses of a mujoco.MjModel / MjData (their `_address`), same libmujoco as ours
+             SimConfig c = sim_config(joints, force_body, timestep, substeps, gripper_actuator, finger_joints);
+             return std::make_shared<SimIO>(reinterpret_cast<mjModel_*>(model_address),
+                                            reinterpret_cast<mjData_*>(data_address), c);
+           },
+           py::arg("model_address"), py::arg("data_address"), py::arg("joint_names") = std::vector<std::string>{},
+           py::arg("force_body") = "hand", py::arg("timestep") = 0.001, py::arg("substeps") = 1,
+           py::arg("gripper_actuator") = "gripper",
+           py::arg("finger_joints") = std::vector<std::string>{"finger_joint1", "finger_joint2"})
+      .def_static("mujoco_version", &SimIO::mujoco_version)
       .def("set_external_force", &SimIO::set_external_force, py::arg("fx"), py::arg("fy"), py::arg("fz"))
       .def("qpos", [](const SimIO& s) {
         py::array_t<double> a(s.nq());
@@ -373,9 +450,13 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
 #endif
 
   py::class_<PyFrankaIO, RobotIO, std::shared_ptr<PyFrankaIO>>(m, "PyFrankaIO")
-      .def(py::init([](py::object robot, const std::string& name, double finger_extension) {
-             return std::make_shared<PyFrankaIO>(std::move(robot), model_by_name(name, finger_extension));
-           }), py::arg("robot"), py::arg("robot_type") = "fr3", py::arg("finger_extension") = 0.0)
+      .def(py::init([](py::object robot, const std::string& name, double finger_extension, py::object gripper_sink) {
+             return std::make_shared<PyFrankaIO>(std::move(robot), model_by_name(name, finger_extension),
+                                                 std::move(gripper_sink));
+           }), py::arg("robot"), py::arg("robot_type") = "fr3", py::arg("finger_extension") = 0.0,
+           py::arg("gripper_sink") = py::none())
+      .def("set_gripper_state", &PyFrankaIO::set_gripper_state, py::arg("width"), py::arg("busy"),
+           py::arg("grasped"), py::arg("seq"))
       .def_property_readonly("error", &PyFrankaIO::error);
 
 #ifdef GRASPVLA_WITH_FRANKA
@@ -398,6 +479,20 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
              py::gil_scoped_release release;
              return static_cast<int>(l.push_target(t));
            }, py::arg("points"), py::arg("kind"), py::arg("dt"), py::arg("stamp"), py::arg("seq"))
+      .def("push_gripper", [](ControlLoop& l, GripperAction action, double width, double speed, double force,
+                              double epsilon_inner, double epsilon_outer, std::uint64_t seq) {
+             GripperCommand c;
+             c.action = action;
+             c.width = width;
+             c.speed = speed;
+             c.force = force;
+             c.epsilon_inner = epsilon_inner;
+             c.epsilon_outer = epsilon_outer;
+             c.seq = seq;
+             py::gil_scoped_release release;  // a Python gripper sink re-acquires it on this thread
+             return static_cast<int>(l.push_gripper(c));
+           }, py::arg("action"), py::arg("width"), py::arg("speed"), py::arg("force"), py::arg("epsilon_inner"),
+           py::arg("epsilon_outer"), py::arg("seq"))
       .def("snapshot", [](ControlLoop& l) -> py::object {
         Snapshot s;
         bool ok;
@@ -430,6 +525,8 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
         d["targets_received"] = s.targets_received;
         d["targets_rejected"] = s.targets_rejected;
         d["records_dropped"] = s.records_dropped;
+        d["gripper_commands"] = s.gripper_commands;
+        d["gripper_rejected"] = s.gripper_rejected;
         d["stop_reason"] = s.stop_reason;
         d["stop_message"] = std::string(to_string(s.stop_reason));
         d["realtime"] = s.realtime;

@@ -38,7 +38,12 @@ const char* kArmXml = R"(
                   <geom type="capsule" fromto="0 0 0 0.08 0 0" size="0.04" mass="1.8"/>
                   <body name="link7" pos="0.088 0 0" quat="0.7071068 0.7071068 0 0"><joint type="hinge" axis="0 0 1" damping="0.2" armature="0.1"/>
                     <geom type="cylinder" fromto="0 0 0 0 0 0.1" size="0.04" mass="0.6"/>
-                    <body name="hand" pos="0 0 0.107"><geom type="box" size="0.02 0.1 0.03" pos="0 0 0.05" mass="0.7"/></body>
+                    <body name="hand" pos="0 0 0.107"><geom type="box" size="0.02 0.1 0.03" pos="0 0 0.05" mass="0.7"/>
+                      <body name="left_finger" pos="0 0 0.1"><joint name="finger_joint1" type="slide" axis="0 1 0" range="0 0.04" damping="2" armature="0.05"/>
+                        <geom type="box" size="0.01 0.005 0.02" mass="0.1" contype="0" conaffinity="0"/></body>
+                      <body name="right_finger" pos="0 0 0.1"><joint name="finger_joint2" type="slide" axis="0 -1 0" range="0 0.04" damping="2" armature="0.05"/>
+                        <geom type="box" size="0.01 0.005 0.02" mass="0.1" contype="0" conaffinity="0"/></body>
+                    </body>
                   </body>
                 </body>
               </body>
@@ -48,6 +53,11 @@ const char* kArmXml = R"(
       </body>
     </body>
   </worldbody>
+  <tendon><fixed name="split"><joint joint="finger_joint1" coef="0.5"/><joint joint="finger_joint2" coef="0.5"/></fixed></tendon>
+  <actuator>
+    <general name="gripper" tendon="split" ctrllimited="true" ctrlrange="0 0.08" forcelimited="true" forcerange="-140 140"
+             gainprm="1000" biastype="affine" biasprm="0 -2000 -100"/>
+  </actuator>
 </mujoco>)";
 
 int failures = 0;
@@ -194,16 +204,38 @@ void loop_tick_with_mujoco() {
     loop.start();
     loop.step(50);  // warm-up (MuJoCo's arena, first contact)
     EXPECT(loop.push_target(joint_chunk(1, loop.now(), kHome, 0.05)) == Status::Ok);
+    EXPECT(io->has_gripper());
+    GripperCommand open_cmd;  // open first (the model starts closed)
+    open_cmd.seq = 1;
+    EXPECT(loop.push_gripper(open_cmd) == Status::Ok);
+    GripperCommand nan_cmd = open_cmd;
+    nan_cmd.width = std::nan("");
+    EXPECT(loop.push_gripper(nan_cmd) == Status::InvalidInput);  // rejected: the open command stays
     std::vector<Record> recs(4096);
     long allocs = 0;
+    Snapshot snap_open, snap_closed;
     {
       alloc_guard::Scope guard;
-      loop.step(2000);  // the tick: read + mj_step1, controller, write + mj_step2, ring, snapshot
+      loop.step(1000);  // the tick: read + mj_step1, controller, write + mj_step2 + gripper, ring, snapshot
+      loop.snapshot(snap_open);
+      GripperCommand grasp;  // the non-real-time channel between ticks: a lock-free slot in SimIO
+      grasp.seq = 2;
+      grasp.action = GripperAction::Grasp;
+      grasp.width = 0.0;
+      EXPECT(loop.push_gripper(grasp) == Status::Ok);
+      loop.step(1000);
+      loop.snapshot(snap_closed);
       allocs = guard.allocations();
     }
     const std::size_t n = loop.read_records(recs.data(), recs.size());
     EXPECT(allocs == 0);
     EXPECT(n == 2050);
+    EXPECT(snap_open.state.gripper_width > 0.07);
+    EXPECT(snap_closed.state.gripper_width < 0.01);
+    EXPECT(snap_closed.state.gripper_seq == 2);
+    EXPECT(loop.stats().gripper_commands == 2 && loop.stats().gripper_rejected == 1);
+    std::printf("gripper: width %.4f m after opening, %.4f m after grasping\n", snap_open.state.gripper_width,
+                snap_closed.state.gripper_width);
     std::printf("loop + MuJoCo mode %d: %ld allocations in 2000 ticks, %zu records\n", static_cast<int>(mode), allocs, n);
     loop.stop();
   }

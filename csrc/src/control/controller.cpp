@@ -33,6 +33,23 @@ Status status_for(StopReason r) {
 
 }  // namespace
 
+Status check_gripper_command(const GripperCommand& c, const ControllerConfig& cfg) noexcept {
+  const int a = static_cast<int>(c.action);
+  if (a < 0 || a > static_cast<int>(GripperAction::Stop)) return Status::InvalidInput;
+  if (c.action == GripperAction::Stop) return Status::Ok;  // no parameters
+  if (!std::isfinite(c.width) || !std::isfinite(c.speed) || !std::isfinite(c.force) ||
+      !std::isfinite(c.epsilon_inner) || !std::isfinite(c.epsilon_outer)) {
+    return Status::InvalidInput;
+  }
+  if (!(c.speed > 0.0) || c.epsilon_inner < 0.0 || c.epsilon_outer < 0.0) return Status::InvalidInput;
+  if (c.width < 0.0 || c.width > cfg.gripper_max_width + 1e-9) return Status::LimitViolation;
+  if (c.speed > cfg.gripper_max_speed + 1e-9) return Status::LimitViolation;
+  if (c.action == GripperAction::Grasp && (c.force < 0.0 || c.force > cfg.gripper_max_force + 1e-9)) {
+    return Status::LimitViolation;
+  }
+  return Status::Ok;
+}
+
 Eigen::Vector3d rotation_log(const Eigen::Matrix3d& R) noexcept {
   const Eigen::AngleAxisd aa(R);
   return aa.axis() * aa.angle();

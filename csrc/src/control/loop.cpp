@@ -97,6 +97,16 @@ Status ControlLoop::push_target(const Target& t) {
   return Status::Ok;
 }
 
+Status ControlLoop::push_gripper(const GripperCommand& c) {
+  Status s = check_gripper_command(c, controller_.config());
+  if (s == Status::Ok) {
+    std::lock_guard<std::mutex> lock(gripper_mutex_);  // gripper producers only; the loop never takes it
+    s = io_->gripper_command(c);
+  }
+  (s == Status::Ok ? gripper_ok_ : gripper_rejected_).fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
+
 bool ControlLoop::snapshot(Snapshot& out) {
   if (!has_snapshot_.load(std::memory_order_acquire)) return false;
   std::lock_guard<std::mutex> lock(snapshot_mutex_);  // consumers only
@@ -118,6 +128,8 @@ LoopStats ControlLoop::stats() const {
   s.targets_received = received_.load();
   s.targets_rejected = controller_.rejected_targets();
   s.records_dropped = records_.dropped();
+  s.gripper_commands = gripper_ok_.load();
+  s.gripper_rejected = gripper_rejected_.load();
   s.stop_reason = static_cast<StopReason>(stop_reason_.load());
   s.realtime = realtime_;
   s.memory_locked = locked_;
@@ -151,6 +163,8 @@ void ControlLoop::tick(double now, double period_us) noexcept {
   }
   if (halt_request_.exchange(false, std::memory_order_acq_rel)) controller_.request_stop();
   const Status st = controller_.update(in_, out_);
+  if (in_.state.gripper_busy) out_.flags |= kFlagGripperBusy;
+  if (in_.state.gripper_grasped) out_.flags |= kFlagGripperGrasped;
   const Status ws = io_->write(out_.command);
   if (static_cast<int>(ws) < 0) {
     controller_.fault(StopReason::BackendError);
@@ -179,6 +193,7 @@ void ControlLoop::tick(double now, double period_us) noexcept {
   r.compute_us = compute_us;
   r.period_us = period_us;
   r.seq = static_cast<double>(out_.seq);
+  r.gripper_width = in_.state.gripper_width;
   records_.push(r);
 
   Snapshot& s = snapshots_.back();

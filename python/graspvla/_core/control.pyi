@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ControlLoop', 'ControlMode', 'Controller', 'ControllerConfig', 'FLAGS', 'HAS_LIBFRANKA', 'HAS_MUJOCO', 'LoopConfig', 'MAX_CHUNK', 'PyFrankaIO', 'RECORD_WIDTH', 'RobotIO', 'SimIO', 'StopReason', 'limit_rate_position', 'limit_rate_torque', 'lowpass_alpha', 'stop_reason_message', 'velocity_bounds']
+__all__: list[str] = ['ControlLoop', 'ControlMode', 'Controller', 'ControllerConfig', 'FLAGS', 'GripperAction', 'HAS_LIBFRANKA', 'HAS_MUJOCO', 'LoopConfig', 'MAX_CHUNK', 'PyFrankaIO', 'RECORD_WIDTH', 'RobotIO', 'SimIO', 'StopReason', 'limit_rate_position', 'limit_rate_torque', 'lowpass_alpha', 'stop_reason_message', 'velocity_bounds']
 class ControlMode:
     """
     Members:
@@ -118,6 +118,54 @@ class StopReason:
     @property
     def value(self) -> int:
         ...
+class GripperAction:
+    """
+    Members:
+    
+      MOVE
+    
+      GRASP
+    
+      STOP
+    """
+    GRASP: typing.ClassVar[GripperAction]
+    MOVE: typing.ClassVar[GripperAction]
+    STOP: typing.ClassVar[GripperAction]
+    __members__: typing.ClassVar[dict[str, GripperAction]]
+    @typing.overload
+    def __eq__(self, other: GripperAction) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: GripperAction) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
 class ControllerConfig:
     coriolis_feedforward: bool
     limit_rate: bool
@@ -171,6 +219,24 @@ class ControllerConfig:
         ...
     @force_threshold.setter
     def force_threshold(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def gripper_max_force(self) -> float:
+        ...
+    @gripper_max_force.setter
+    def gripper_max_force(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def gripper_max_speed(self) -> float:
+        ...
+    @gripper_max_speed.setter
+    def gripper_max_speed(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def gripper_max_width(self) -> float:
+        ...
+    @gripper_max_width.setter
+    def gripper_max_width(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
     def jerk_scale(self) -> float:
@@ -340,10 +406,19 @@ class Controller:
         ...
 class RobotIO:
     @property
+    def has_gripper(self) -> bool:
+        ...
+    @property
     def name(self) -> str:
         ...
 class SimIO(RobotIO):
-    def __init__(self, model: str, asset_dir: str = '', joint_names: collections.abc.Sequence[str] = [], force_body: str = 'hand', timestep: typing.SupportsFloat | typing.SupportsIndex = 0.001, substeps: typing.SupportsInt | typing.SupportsIndex = 1, keyframe: str = 'home', q0: typing.Any = None) -> None:
+    @staticmethod
+    def attach(model_address: typing.SupportsInt | typing.SupportsIndex, data_address: typing.SupportsInt | typing.SupportsIndex, joint_names: collections.abc.Sequence[str] = [], force_body: str = 'hand', timestep: typing.SupportsFloat | typing.SupportsIndex = 0.001, substeps: typing.SupportsInt | typing.SupportsIndex = 1, gripper_actuator: str = 'gripper', finger_joints: collections.abc.Sequence[str] = ['finger_joint1', 'finger_joint2']) -> SimIO:
+        ...
+    @staticmethod
+    def mujoco_version() -> int:
+        ...
+    def __init__(self, model: str, asset_dir: str = '', joint_names: collections.abc.Sequence[str] = [], force_body: str = 'hand', timestep: typing.SupportsFloat | typing.SupportsIndex = 0.001, substeps: typing.SupportsInt | typing.SupportsIndex = 1, keyframe: str = 'home', q0: typing.Any = None, gripper_actuator: str = 'gripper', finger_joints: collections.abc.Sequence[str] = ['finger_joint1', 'finger_joint2']) -> None:
         ...
     def qpos(self) -> numpy.typing.NDArray[numpy.float64]:
         ...
@@ -353,7 +428,9 @@ class SimIO(RobotIO):
     def time(self) -> float:
         ...
 class PyFrankaIO(RobotIO):
-    def __init__(self, robot: typing.Any, robot_type: str = 'fr3', finger_extension: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> None:
+    def __init__(self, robot: typing.Any, robot_type: str = 'fr3', finger_extension: typing.SupportsFloat | typing.SupportsIndex = 0.0, gripper_sink: typing.Any = None) -> None:
+        ...
+    def set_gripper_state(self, width: typing.SupportsFloat | typing.SupportsIndex, busy: bool, grasped: bool, seq: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def error(self) -> str:
@@ -364,6 +441,8 @@ class ControlLoop:
     def halt(self) -> None:
         ...
     def now(self) -> float:
+        ...
+    def push_gripper(self, action: GripperAction, width: typing.SupportsFloat | typing.SupportsIndex, speed: typing.SupportsFloat | typing.SupportsIndex, force: typing.SupportsFloat | typing.SupportsIndex, epsilon_inner: typing.SupportsFloat | typing.SupportsIndex, epsilon_outer: typing.SupportsFloat | typing.SupportsIndex, seq: typing.SupportsInt | typing.SupportsIndex) -> int:
         ...
     def push_target(self, points: typing.Any, kind: typing.SupportsInt | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, stamp: typing.SupportsFloat | typing.SupportsIndex, seq: typing.SupportsInt | typing.SupportsIndex) -> int:
         ...
@@ -394,8 +473,8 @@ def stop_reason_message(arg0: StopReason) -> str:
     ...
 def velocity_bounds(robot: str, q: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[7, 1]"]) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[7, 1]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[7, 1]"]]:
     ...
-FLAGS: dict = {'NEW_TARGET': 1, 'TARGET_REJECTED': 2, 'HOLDING': 4, 'RETREATING': 8, 'STOPPED': 16, 'TORQUE_RATE_LIMITED': 32, 'RATE_LIMITED': 64, 'REPLANNED': 128, 'OTG_FALLBACK': 256}
+FLAGS: dict = {'NEW_TARGET': 1, 'TARGET_REJECTED': 2, 'HOLDING': 4, 'RETREATING': 8, 'STOPPED': 16, 'TORQUE_RATE_LIMITED': 32, 'RATE_LIMITED': 64, 'REPLANNED': 128, 'OTG_FALLBACK': 256, 'GRIPPER_BUSY': 512, 'GRIPPER_GRASPED': 1024}
 HAS_LIBFRANKA: bool = False
 HAS_MUJOCO: bool = True
 MAX_CHUNK: int = 64
-RECORD_WIDTH: int = 55
+RECORD_WIDTH: int = 56

@@ -29,7 +29,8 @@ class ControllerConfig:
     Units: Nm/rad, N/m, m, rad, s, Hz. Poses are TCP poses in the robot base frame.
     ``latency_compensation``: the controller follows the chunk point due at now + this (s); chunk
     point k is due at ``stamp + (k + 1) * dt`` where ``stamp`` is the observation time, so the
-    policy's inference time is already accounted for.
+    policy's inference time is already accounted for. ``gripper_max_*`` (m, m/s, N): gripper
+    commands outside these limits are rejected (the Franka Hand: 8 cm, 70 N continuous).
     """
 
     mode: ModeName = "joint_impedance"
@@ -64,6 +65,9 @@ class ControllerConfig:
     force_threshold: float = 15.0
     force_debounce: int = 5
     retreat_distance: float = 0.05
+    gripper_max_width: float = 0.08
+    gripper_max_speed: float = 0.2
+    gripper_max_force: float = 70.0
 
     def to_cpp(self) -> _c.ControllerConfig:
         if self.mode not in _MODES:
@@ -104,7 +108,9 @@ class LoopConfig:
 class SimConfig:
     """MuJoCo backend. ``model``: an MJCF/MJB path or an MJCF XML string (e.g. a scene from
     graspvla.sim); ``asset_dir`` resolves relative mesh paths of an XML string. ``joint_names``
-    empty = the first 7 hinge joints. ``q0`` (rad) overrides the initial arm configuration."""
+    empty = the first 7 hinge joints. ``q0`` (rad) overrides the initial arm configuration.
+    ``gripper_actuator``: the width servo on the finger tendon (``"hand"`` is tried when absent;
+    neither: no gripper); the width is the sum of the two ``finger_joints``."""
 
     model: str = ""
     asset_dir: str = ""
@@ -114,3 +120,5 @@ class SimConfig:
     substeps: int = 1
     keyframe: str = "home"
     q0: np.ndarray | None = field(default=None)
+    gripper_actuator: str = "gripper"
+    finger_joints: tuple[str, str] = ("finger_joint1", "finger_joint2")

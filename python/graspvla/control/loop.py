@@ -21,6 +21,7 @@ FLAGS: dict[str, int] = dict(_c.FLAGS)
 _COLS: list[tuple[str, int]] = [
     ("t", 1), ("q", 7), ("dq", 7), ("q_d", 7), ("dq_d", 7), ("ddq_d", 7), ("command", 7), ("x", 3),
     ("x_d", 3), ("f_ext", 1), ("stop_reason", 1), ("flags", 1), ("compute_us", 1), ("period_us", 1), ("seq", 1),
+    ("gripper_width", 1),
 ]
 assert sum(n for _, n in _COLS) == _c.RECORD_WIDTH
 
@@ -30,7 +31,9 @@ class Trace:
     """Recorded 1 kHz ticks (N rows). ``q_d/dq_d/ddq_d``: desired joint motion from the online
     trajectory generator; in Cartesian mode their first 6 columns are the generator's coordinates
     (x, y, z in m; rotation vector about the start orientation in rad). ``command``: torque without
-    gravity (torque modes, Nm) or commanded joint positions (joint_position mode, rad)."""
+    gravity (torque modes, Nm) or commanded joint positions (joint_position mode, rad).
+    ``gripper_width``: measured opening width (m; 0 without a gripper); flags ``GRIPPER_BUSY`` /
+    ``GRIPPER_GRASPED`` carry the gripper's status."""
 
     t: F
     q: F
@@ -47,6 +50,7 @@ class Trace:
     compute_us: F
     period_us: F
     seq: NDArray[np.int64]
+    gripper_width: F
 
     @staticmethod
     def from_array(a: F) -> "Trace":
@@ -75,7 +79,10 @@ class Trace:
 @dataclass
 class LoopState:
     """The latest tick: measured q/dq (rad, rad/s), estimated external torques (Nm), desired joint
-    motion, TCP position x and desired x_d (m, base frame), external force norm (N)."""
+    motion, TCP position x and desired x_d (m, base frame), external force norm (N); the gripper's
+    opening width (m), whether it is executing a command (``gripper_busy``), holds an object
+    (``gripper_grasped``: the last grasp's width is inside its epsilons) and the sequence number of
+    the gripper command executing or last executed."""
 
     time: float
     tick: int
@@ -91,6 +98,13 @@ class LoopState:
     stop_reason: StopReason
     flags: int
     seq: int
+    gripper_width: float = 0.0
+    gripper_busy: bool = False
+    gripper_grasped: bool = False
+    gripper_seq: int = 0
+
+
+GripperAction = _c.GripperAction
 
 
 def _raise_for(status: int, what: str) -> None:
@@ -99,6 +113,9 @@ def _raise_for(status: int, what: str) -> None:
     if status == -2:
         raise LimitViolationError(f"{what}: outside the robot limits / workspace, or points too far apart for the "
                                   "velocity limit (target rejected, the last safe target stays in force)")
+    if status == -5:
+        raise ControlError(f"{what}: this backend has no gripper (SimConfig.gripper_actuator not in the model, or "
+                           "a PylibfrankaBridge without a gripper)")
     raise InvalidInputError(f"{what}: rejected (status {status}: non-finite values, bad length/dt/quaternion, or "
                             "a target kind that does not match the control mode)")
 
@@ -134,6 +151,7 @@ class ControlLoop:
         self._loop = _c.ControlLoop(io, robot, self.controller_config.to_cpp(), self.loop_config.to_cpp(),
                                     finger_extension)
         self._seq = itertools.count(1)
+        self._gripper_seq = itertools.count(1)
         self._parts: list[Trace] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -198,6 +216,46 @@ class ControlLoop:
         _raise_for(st, "poses")
         return seq
 
+    # -- gripper (non-real-time channel) --------------------------------------------------------
+    def send_gripper(self, action: GripperAction | str, width: float = 0.08, speed: float = 0.1,
+                     force: float = 30.0, epsilon_inner: float = 0.005, epsilon_outer: float = 0.005) -> int:
+        """Queue a gripper command (Franka Hand semantics) on the backend's gripper channel, which
+        runs outside the 1 kHz tick; returns at once with its sequence number (``LoopState.gripper_seq``
+        / ``gripper_busy`` report its progress). ``action``: ``"move"`` (to ``width`` m at ``speed``
+        m/s), ``"grasp"`` (close towards ``width`` and squeeze with ``force`` N per finger; grasped if
+        the final width is within ``width - epsilon_inner .. width + epsilon_outer``) or ``"stop"``.
+        Non-finite values raise InvalidInputError, values beyond ``ControllerConfig.gripper_max_*``
+        LimitViolationError (the gripper keeps its last command); ControlError without a gripper."""
+        if isinstance(action, str):
+            names = {"move": GripperAction.MOVE, "grasp": GripperAction.GRASP, "stop": GripperAction.STOP}
+            if action not in names:
+                raise InvalidInputError(f"action: expected one of {sorted(names)}, got {action!r}")
+            action = names[action]
+        seq = next(self._gripper_seq)
+        st = self._loop.push_gripper(action, float(width), float(speed), float(force), float(epsilon_inner),
+                                     float(epsilon_outer), seq)
+        if st == -1:
+            raise InvalidInputError(f"gripper: {action.name.lower()} rejected: non-finite width/speed/force/epsilon, "
+                                    "speed <= 0 or a negative epsilon (the gripper keeps its last command)")
+        if st == -2:
+            c = self.controller_config
+            raise LimitViolationError(f"gripper: {action.name.lower()} rejected: width {width} m, speed {speed} m/s or "
+                                      f"force {force} N outside [0, {c.gripper_max_width}] m, (0, "
+                                      f"{c.gripper_max_speed}] m/s, [0, {c.gripper_max_force}] N "
+                                      "(ControllerConfig.gripper_max_*); the gripper keeps its last command")
+        _raise_for(st, "gripper")
+        return seq
+
+    def open_gripper(self, width: float = 0.08, speed: float = 0.1) -> int:
+        """Move the fingers apart to ``width`` (m) at ``speed`` (m/s)."""
+        return self.send_gripper("move", width=width, speed=speed)
+
+    def grasp(self, width: float = 0.0, speed: float = 0.1, force: float = 30.0, epsilon_inner: float = 0.005,
+              epsilon_outer: float = 0.08) -> int:
+        """Close towards ``width`` (m) and hold with ``force`` (N); GraspVLA grasps at 30 N."""
+        return self.send_gripper("grasp", width=width, speed=speed, force=force, epsilon_inner=epsilon_inner,
+                                 epsilon_outer=epsilon_outer)
+
     # -- state -----------------------------------------------------------------------------------
     def state(self) -> LoopState | None:
         d = self._loop.snapshot()
@@ -206,14 +264,17 @@ class ControlLoop:
         return LoopState(time=d["time"], tick=d["tick"], q=d["q"], dq=d["dq"], tau_ext=d["tau_ext"], q_d=d["q_d"],
                          dq_d=d["dq_d"], command=d["q_cmd"] if self.controller_config.mode == "joint_position"
                          else d["tau"], x=d["x"], x_d=d["x_d"], f_ext=d["f_ext"], stop_reason=d["stop_reason"],
-                         flags=d["flags"], seq=d["seq"])
+                         flags=d["flags"], seq=d["seq"], gripper_width=d["gripper_width"],
+                         gripper_busy=d["gripper_busy"], gripper_grasped=d["gripper_grasped"],
+                         gripper_seq=d["gripper_seq"])
 
     def read_records(self) -> Trace:
         """Drain the ring buffer: every tick recorded since the last call (oldest first)."""
         return Trace.from_array(self._loop.read_records())
 
     def stats(self) -> dict[str, Any]:
-        """ticks, missed_deadlines, max_lateness_us, targets received/rejected, records_dropped,
+        """ticks, missed_deadlines, max_lateness_us, targets received/rejected, gripper commands
+        accepted/rejected, records_dropped,
         stop_reason and its message, realtime / memory_locked with rt_message explaining why."""
         return dict(self._loop.stats())
 

@@ -52,7 +52,17 @@ struct ControllerConfig {
   double force_threshold = 15.0;  ///< N at the TCP (<= 0 disables)
   int force_debounce = 5;         ///< ticks above the threshold before reacting
   double retreat_distance = 0.05; ///< m along base +z
+
+  // gripper command limits (Franka Hand): commands outside are rejected, the gripper keeps the last one
+  double gripper_max_width = 0.08;  ///< m
+  double gripper_max_speed = 0.2;   ///< m/s
+  double gripper_max_force = 70.0;  ///< N (the Hand's continuous force)
 };
+
+/// Validates a gripper command against the config: Ok, InvalidInput (non-finite values, unknown
+/// action, speed <= 0, negative epsilons) or LimitViolation (width outside [0, gripper_max_width],
+/// speed or force above the limits, negative force). Thread-safe, allocation free.
+Status check_gripper_command(const GripperCommand& c, const ControllerConfig& cfg) noexcept;
 
 struct Input {
   RobotState state;

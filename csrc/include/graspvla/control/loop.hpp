@@ -40,6 +40,7 @@ struct LoopStats {
   double max_lateness_us = 0.0;        ///< worst wake-up lateness (us)
   std::uint64_t targets_received = 0, targets_rejected = 0;
   std::uint64_t records_dropped = 0;
+  std::uint64_t gripper_commands = 0, gripper_rejected = 0;  ///< accepted / rejected push_gripper() calls
   StopReason stop_reason = StopReason::None;
   bool realtime = false;               ///< SCHED_FIFO active
   bool memory_locked = false;
@@ -66,6 +67,11 @@ class ControlLoop {
   /// Any thread: validates and offers a target (non-blocking for the loop; producers serialise
   /// on a producer-side mutex). Returns the validation status; the loop accepts it next tick.
   Status push_target(const Target& t);
+  /// Any thread, non-real-time: validates a gripper command (check_gripper_command: NaN /
+  /// out-of-limit commands are rejected and the gripper keeps its last command) and hands it to the
+  /// backend's gripper channel (RobotIO::gripper_command); the tick never waits for the gripper.
+  /// Returns the validation status, or Infeasible when the backend has no gripper.
+  Status push_gripper(const GripperCommand& c);
   /// Latest snapshot (any thread). False before the first tick.
   bool snapshot(Snapshot& out);
   /// Pops up to max recorded ticks (oldest first).
@@ -91,10 +97,10 @@ class ControlLoop {
   TripleBuffer<Target> targets_;
   TripleBuffer<Snapshot> snapshots_;
   SpscRing<Record> records_;
-  std::mutex producer_mutex_, snapshot_mutex_, records_mutex_;
+  std::mutex producer_mutex_, snapshot_mutex_, records_mutex_, gripper_mutex_;
   std::thread thread_;
   std::atomic<bool> running_{false}, stop_request_{false}, halt_request_{false}, resume_request_{false};
-  std::atomic<std::uint64_t> ticks_{0}, missed_{0}, received_{0};
+  std::atomic<std::uint64_t> ticks_{0}, missed_{0}, received_{0}, gripper_ok_{0}, gripper_rejected_{0};
   std::atomic<double> max_late_us_{0.0};
   std::atomic<int> stop_reason_{0};
   std::atomic<bool> has_snapshot_{false};

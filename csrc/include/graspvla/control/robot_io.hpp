@@ -25,6 +25,17 @@ class RobotIO {
   virtual Status write(const Command& cmd) noexcept = 0;
   /// Ends the motion (a simulation keeps its state).
   virtual void stop() noexcept = 0;
+  /// True when the backend drives a gripper (see gripper_command()).
+  virtual bool has_gripper() const noexcept { return false; }
+  /// The non-real-time gripper channel: ControlLoop::push_gripper() calls it on the pushing
+  /// thread, never from the tick, with a validated command. The backend hands the command to its
+  /// gripper (SimIO: a lock-free slot read by its actuator model; a real Hand: a worker running the
+  /// blocking calls) and returns at once; read() then reports the gripper state in RobotState.
+  /// Infeasible: this backend has no gripper.
+  virtual Status gripper_command(const GripperCommand& cmd) noexcept {
+    (void)cmd;
+    return Status::Infeasible;
+  }
   /// True when read() blocks until the next robot tick (the loop then does not sleep itself).
   virtual bool self_paced() const noexcept { return false; }
   virtual std::string error() const { return error_; }

@@ -53,7 +53,29 @@ struct RobotState {
   Vector7 tau_ext = Vector7::Zero();  ///< estimated external joint torques (Nm), robot's sign convention: torque the environment applies
   Vector7 coriolis = Vector7::Zero(); ///< C(q,dq) dq (Nm), from the backend's model
   double time = 0.0;                  ///< backend time (s)
-  double gripper_width = 0.0;         ///< m (0 when unknown)
+  double gripper_width = 0.0;         ///< measured opening width (m; 0 when the backend has no gripper)
+  bool gripper_busy = false;          ///< the gripper is executing a command
+  bool gripper_grasped = false;       ///< the last grasp ended with the width inside its epsilons
+  std::uint64_t gripper_seq = 0;      ///< sequence number of the gripper command executing / last executed
+};
+
+/// A gripper command (Franka Hand semantics, libfranka franka::Gripper). The gripper is NOT part of
+/// the 1 kHz exchange: commands go through ControlLoop::push_gripper() on the caller's thread to the
+/// backend's own non-real-time channel (a MuJoCo actuator model in SimIO, a worker around
+/// pylibfranka's blocking Gripper calls in the bridge); the tick only reports the gripper state.
+enum class GripperAction : int {
+  Move = 0,   ///< move to `width` at `speed` (no force control): opening
+  Grasp = 1,  ///< close towards `width` at `speed` and squeeze with `force` once blocked
+  Stop = 2,   ///< stop the current motion (hold the current width)
+};
+struct GripperCommand {
+  std::uint64_t seq = 0;
+  GripperAction action = GripperAction::Move;
+  double width = 0.08;          ///< m, target opening width
+  double speed = 0.1;           ///< m/s, > 0
+  double force = 30.0;          ///< N, grasp force per finger (Grasp only)
+  double epsilon_inner = 0.005; ///< m: a grasp succeeded if width - epsilon_inner <= w <= width + epsilon_outer
+  double epsilon_outer = 0.005;
 };
 
 /// What the controller asks the backend to apply.
@@ -76,6 +98,8 @@ enum Flags : std::uint32_t {
   kFlagRateLimited = 1u << 6,     ///< limitRate changed the position command
   kFlagReplanned = 1u << 7,       ///< the trajectory generator re-planned
   kFlagOtgFallback = 1u << 8,     ///< the generator rejected the chunk point's velocity; planned to rest there
+  kFlagGripperBusy = 1u << 9,     ///< the gripper is executing a command (reported by the backend)
+  kFlagGripperGrasped = 1u << 10, ///< the gripper holds an object (last grasp within its epsilons)
 };
 
 /// A target or an action chunk from the policy.
@@ -108,6 +132,7 @@ struct Record {
   double compute_us;  ///< time spent in the tick (us): read (a simulation's forward pass) + control + write; for a self-paced backend from the end of the blocking read
   double period_us;   ///< time since the previous tick started (us)
   double seq;         ///< sequence number of the target being followed
+  double gripper_width;  ///< measured gripper opening width (m)
 };
 constexpr int kRecordWidth = static_cast<int>(sizeof(Record) / sizeof(double));
 
