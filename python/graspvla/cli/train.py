@@ -21,13 +21,55 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of data order, init and noise")
     p.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
     p.add_argument("--init", default=None, help="start from this model directory instead of random weights")
+    add_grounding_arguments(p)
+
+
+def add_grounding_arguments(p: argparse.ArgumentParser) -> None:
+    """``--grounding`` / ``--grounding-ratio`` (co-training on grounding data)."""
+    p.add_argument("--grounding", action="append", default=None, metavar="PATH",
+                   help="grounding data (repeatable): a GRIT-style .jsonl/.parquet, or a directory made by "
+                        "`graspvla grounding` (or holding one such file)")
+    p.add_argument("--grounding-ratio", type=float, default=None,
+                   help="fraction of each batch drawn from the grounding data, in [0, 1]; "
+                        "None = 0.2 with --grounding, else 0")
+
+
+def grounding_dataset(args: argparse.Namespace, image_size: int):  # type: ignore[no-untyped-def]
+    """(dataset or None, ratio) from ``--grounding`` / ``--grounding-ratio`` (validated)."""
+    from torch.utils.data import ConcatDataset
+
+    from graspvla.train.vla_data import GroundingFrames
+
+    ratio = _grounding_ratio(args)
+    paths = getattr(args, "grounding", None) or []
+    if not paths:
+        return None, 0.0
+    parts = [GroundingFrames(p, image_size) for p in paths]
+    return (parts[0] if len(parts) == 1 else ConcatDataset(parts)), ratio
+
+
+def _grounding_ratio(args: argparse.Namespace) -> float:
+    from graspvla.errors import InvalidInputError
+
+    paths, ratio = getattr(args, "grounding", None) or [], getattr(args, "grounding_ratio", None)
+    if ratio is not None and not 0.0 <= ratio <= 1.0:
+        raise InvalidInputError(f"--grounding-ratio must be in [0, 1], got {ratio}")
+    if not paths:
+        if ratio:
+            raise InvalidInputError("--grounding-ratio > 0 needs --grounding PATH")
+        return 0.0
+    return 0.2 if ratio is None else float(ratio)
 
 
 def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """Datasets, model, normaliser and trainer config from CLI arguments (shared with finetune)."""
+    """Datasets, model, normaliser and trainer config from CLI arguments (shared with finetune).
+
+    Grounding data (``args.grounding``, optional) is not in the returned tuple: get it with
+    :func:`grounding_dataset`; ``tcfg.grounding_ratio`` is already set from it."""
     import torch
     from torch.utils.data import ConcatDataset
 
+    from graspvla.data.grounding import find_grounding_file
     from graspvla.errors import InvalidInputError
     from graspvla.model import Collator, GraspVLA, preset
     from graspvla.model.checkpoint import from_pretrained
@@ -36,6 +78,9 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     if args.steps < 1 or args.batch < 1 or args.lr <= 0:
         raise InvalidInputError("--steps and --batch must be >= 1 and --lr > 0")
+    grounding_ratio = _grounding_ratio(args)
+    for g in getattr(args, "grounding", None) or []:  # fail before the model is built
+        find_grounding_file(g)
     torch.manual_seed(args.seed)
     if args.init:
         model, normalizer = from_pretrained(args.init)
@@ -50,7 +95,8 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     dataset = parts[0] if len(parts) == 1 else ConcatDataset(parts)
     tcfg = TrainConfig(output_dir=args.out, max_steps=args.steps, global_batch_size=args.batch, lr=args.lr,
                        warmup_steps=args.warmup, freeze_vision=not args.train_vision, seed=args.seed,
-                       num_workers=args.workers, checkpoint_every=args.checkpoint_every)
+                       num_workers=args.workers, checkpoint_every=args.checkpoint_every,
+                       grounding_ratio=grounding_ratio)
     return model, normalizer, dataset, Collator(model.config, normalizer), tcfg
 
 
@@ -59,11 +105,15 @@ def run(args: argparse.Namespace) -> int:
     from graspvla.train import Trainer
 
     model, normalizer, dataset, collate, tcfg = build_training(args)
-    trainer = Trainer(model, tcfg, dataset, collate_fn=collate)
+    grounding, _ = grounding_dataset(args, model.config.image_size)
+    if grounding is not None:
+        print(f"[train] grounding: {len(grounding)} (phrase, box) samples, ratio {tcfg.grounding_ratio}")
+    trainer = Trainer(model, tcfg, dataset, grounding=grounding, collate_fn=collate)
     result = trainer.train()
     if trainer.dist.is_main:
         out = save_pretrained(model, normalizer, Path(args.out) / "model",
                               extra={"steps": result.steps, "final_loss": result.final_loss, "data": args.data,
-                                     "preset": args.preset, "seconds": result.seconds})
+                                     "preset": args.preset, "seconds": result.seconds,
+                                     "grounding": args.grounding, "grounding_ratio": tcfg.grounding_ratio})
         print(f"[train] {result.steps} steps, final loss {result.final_loss:.4f}, model: {out}")
     return 0
