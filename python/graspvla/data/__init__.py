@@ -11,6 +11,7 @@ from graspvla.data.episode import Episode, EpisodeMeta, Frame, build_episode_arr
 from graspvla.data.features import FeatureMap
 from graspvla.data.generate import GenerateConfig, GenerateSummary, generate
 from graspvla.data.grounding import GritReader, GroundingSample, synthetic_grounding_samples
+from graspvla.data.grounding_gen import GroundingGenConfig, GroundingGenSummary, generate_grounding
 from graspvla.data.lerobot import finalize
 from graspvla.data.reader import LeRobotReader, WindowConfig, verify_dataset
 from graspvla.data.shards import ShardResult, ShardSpec, verify_shard, write_shard
@@ -21,6 +22,7 @@ __all__ = [
     "Episode", "EpisodeMeta", "Frame", "build_episode_arrays", "instruction_for",
     "FeatureMap", "GenerateConfig", "GenerateSummary", "generate",
     "GritReader", "GroundingSample", "synthetic_grounding_samples", "finalize",
+    "GroundingGenConfig", "GroundingGenSummary", "generate_grounding",
     "LeRobotReader", "WindowConfig", "verify_dataset",
     "ShardResult", "ShardSpec", "verify_shard", "write_shard",
     "ScriptedTestSource", "make_source", "register_source", "VideoConfig",
