@@ -5,6 +5,11 @@ absolute TCP target; damped-least-squares IK (seeded with the current joints) gi
 target; a jerk-limited trajectory (:func:`graspvla.trajectory.plan_motion`) from the current
 joint state is streamed to the joint-position servos at the physics rate (500 Hz). The
 gripper channel is quantised as the original server does (< 0.4 close, > 0.6 open).
+
+With ``SimEnvConfig(executor="control_loop")`` the same chained waypoints instead go through the
+1 kHz C++ control loop (Cartesian impedance, MuJoCo stepped from C++ in lockstep on this scene,
+the gripper through the loop's non-real-time channel): see :mod:`graspvla.eval.loop_executor`.
+Scene, observations and success checks are the same for both executors.
 """
 
 from __future__ import annotations
@@ -33,6 +38,14 @@ class SimEnvConfig:
         speed_scale: fraction of the Franka joint limits used when executing actions.
         max_action_time: longest execution of one action [s].
         proprio_history: how many past poses the observation carries (GraspVLA: 4).
+        executor: ``"direct"`` (IK + jerk-limited joint trajectory on MuJoCo's position servos)
+            or ``"control_loop"`` (the 1 kHz C++ loop, :mod:`graspvla.eval.loop_executor`).
+        loop_mode: the loop's controller (``"cartesian_impedance"``, GraspVLA's deployment mode,
+            or ``"joint_position"`` / ``"joint_impedance"`` with IK targets).
+        action_dt: loop executor: seconds between consecutive waypoints of a chunk [s].
+        reach_tolerance / max_settle: loop executor: after a chunk (and before a gripper change)
+            wait until the TCP is this close [m] (and within 3 degrees), at most this long [s].
+        grasp_force / gripper_speed: loop executor: the Hand's grasp force [N] and speed [m/s].
     """
 
     n_objects: tuple[int, int] = (1, 3)
@@ -42,6 +55,13 @@ class SimEnvConfig:
     max_action_time: float = 0.6
     proprio_history: int = 4
     scene_overrides: dict[str, Any] = field(default_factory=dict)
+    executor: str = "direct"
+    loop_mode: str = "cartesian_impedance"
+    action_dt: float = 0.2
+    reach_tolerance: float = 0.005
+    max_settle: float = 1.0
+    grasp_force: float = 30.0
+    gripper_speed: float = 0.1
 
 
 class SimGraspEnv:
@@ -49,7 +69,10 @@ class SimGraspEnv:
 
     def __init__(self, config: SimEnvConfig | None = None) -> None:
         self.config = config or SimEnvConfig()
+        if self.config.executor not in ("direct", "control_loop"):
+            raise ValueError(f"executor must be 'direct' or 'control_loop', got {self.config.executor!r}")
         self.robot = Robot("fr3")
+        self.executor: Any = None  # the LoopExecutor of the current scene (executor="control_loop")
         self.limits = Limits.franka("fr3", self.config.speed_scale)
         self.sim: Any = None
         self._time = 0.0
@@ -60,6 +83,9 @@ class SimGraspEnv:
         from graspvla.scene.appearance import AppearanceConfig
         from graspvla.sim import SimConfig, Simulator
 
+        if self.executor is not None:
+            self.executor.close()
+            self.executor = None
         if self.sim is not None:
             self.sim.close()
         pool = tuple(c for c in self.config.categories_pool if c != category)
@@ -93,6 +119,10 @@ class SimGraspEnv:
         self._rest_z = {o.id: p[2, 3] for o, p in zip(scene.objects, self.sim.object_poses().values())}
         self.sim.set_joint_positions(scene.robot_q, gripper_width=0.08)
         self._gripper_open = True
+        if self.config.executor == "control_loop":
+            from graspvla.eval.loop_executor import LoopExecutor
+
+            self.executor = LoopExecutor(self.sim, self.config, scene.table_height, self.robot)
         self._history = [self._proprio()] * self.config.proprio_history
         return self._observation()
 
@@ -101,9 +131,15 @@ class SimGraspEnv:
         # clients do), so tracking errors do not accumulate within a chunk.
         pose = self.sim.tcp_pose()
         q_seed = self.sim.joint_state().q
+        waypoints = []
         for a in np.asarray(actions, dtype=np.float64):
             pose = apply_delta(pose, a)
-            q_seed = self._execute_one(pose, a[6], q_seed)
+            waypoints.append((pose, float(a[6])))
+        if self.executor is not None:  # the 1 kHz control loop
+            self._gripper_open = self.executor.execute(waypoints, self._gripper_open)
+        else:
+            for pose, g in waypoints:
+                q_seed = self._execute_one(pose, g, q_seed)
         self._history = (self._history + [self._proprio()])[-self.config.proprio_history:]
         return self._observation()
 
