@@ -89,6 +89,9 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         cfg.use_pag = not args.no_pag
         model = GraspVLA(cfg)
         normalizer = None
+    if grounding_ratio > 0 and not model.config.use_pag:
+        raise InvalidInputError("--grounding: grounding data supervises only the box tokens, which a model "
+                                "without PAG (--no-pag, or such an --init) does not have; drop one of them")
     parts = [EpisodeFrames(d, model.config.image_size) for d in args.data]
     if normalizer is None:
         normalizer = fit_normalizer(parts[0], seed=args.seed)

@@ -185,6 +185,8 @@ def test_mixed_training_and_train_cli(tmp_path: Path) -> None:
         main(["train", "--data", str(data), "--grounding-ratio", "0.3"])
     with pytest.raises(InvalidInputError, match="does not exist"):
         main(["train", "--data", str(data), "--grounding", str(tmp_path / "missing")])
+    with pytest.raises(InvalidInputError, match="without PAG"):
+        main(["train", "--data", str(data), "--grounding", str(tmp_path / "g"), "--no-pag"])
     out = tmp_path / "cli"
     assert main(["train", "--data", str(data), "--grounding", str(tmp_path / "g"), "--grounding", str(tmp_path / "g"),
                  "--steps", "1", "--batch", "2", "--workers", "0", "--warmup", "1", "--out", str(out)]) == 0
