@@ -104,7 +104,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     cats = ["mug", "banana", "bottle", "toy car", "hammer", "apple"][: 3 if args.quick else 6]
     assets = [generate_object(c, np.random.default_rng(i)) for i, c in enumerate(cats)]
-    meshes = [prepare_mesh(a.vertices, a.faces) for a in assets]
+    meshes = [prepare_mesh(a.vertices, a.faces, collision=a.collision) for a in assets]
     n_rays = 500 if args.quick else 2000
     threads = get_num_threads()
 
@@ -188,7 +188,7 @@ def success_table(n_objects: int, top: int) -> None:
             a = generate_object(cat, rng)
             pose = table_pose(a, rng)
             try:
-                res = synthesize_detailed(a.vertices, a.faces, config=cfg, seed=k,
+                res = synthesize_detailed(a, config=cfg, seed=k,
                                           scene_collision=SceneCollision(object_pose=pose, table_z=0.0))
             except InvalidMeshError as e:
                 reasons[f"mesh rejected ({e})"] = reasons.get(f"mesh rejected ({e})", 0) + 1

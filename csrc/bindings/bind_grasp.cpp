@@ -109,7 +109,7 @@ GRASPVLA_REGISTER_SUBMODULE(grasp, "Antipodal grasp synthesis for the Franka han
                                     "A validated, repaired triangle mesh with a BVH (object frame, metres). "
                                     "Raises InvalidMeshError naming the defect when it cannot be repaired.")
       .def(py::init([](const py::object& vertices, const py::object& faces, bool repair, double weld_tolerance,
-                       double min_extent, double max_extent) {
+                       double min_extent, double max_extent, const py::object& collision) {
              auto V = checked_array<double>(vertices, "vertices", {-1, 3});
              RowPoints P = Eigen::Map<const RowPoints>(V.data(), V.shape(0), 3);
              RowFaces F = checked_faces(faces);
@@ -118,11 +118,25 @@ GRASPVLA_REGISTER_SUBMODULE(grasp, "Antipodal grasp synthesis for the Franka han
              o.weld_tolerance = weld_tolerance;
              o.min_extent = min_extent;
              o.max_extent = max_extent;
+             std::vector<std::pair<RowPoints, RowFaces>> parts;
+             if (!collision.is_none()) {
+               for (const auto& item : collision) {
+                 auto t = item.cast<py::tuple>();
+                 if (t.size() != 2) throw graspvla::InvalidArgument("collision: items must be (vertices, faces)");
+                 auto pv = checked_array<double>(t[0], "collision[i] vertices", {-1, 3});
+                 parts.emplace_back(Eigen::Map<const RowPoints>(pv.data(), pv.shape(0), 3), checked_faces(t[1]));
+               }
+             }
              py::gil_scoped_release release;
-             return std::const_pointer_cast<PreparedMesh>(prepare_mesh(P, F, o));
+             auto mesh = std::const_pointer_cast<PreparedMesh>(prepare_mesh(P, F, o));
+             if (!parts.empty()) set_convex_contact_surface(*mesh, parts);
+             return mesh;
            }),
            py::arg("vertices"), py::arg("faces"), py::arg("repair") = true, py::arg("weld_tolerance") = 1e-9,
-           py::arg("min_extent") = 0.005, py::arg("max_extent") = 1.0)
+           py::arg("min_extent") = 0.005, py::arg("max_extent") = 1.0, py::arg("collision") = py::none(),
+           "collision: optional convex pieces [(V_i, 3), (F_i, 3)] the physics collides with (their hulls); "
+           "finger contacts and hand collisions then use them.")
+      .def_property_readonly("has_contact_surface", &PreparedMesh::has_contact_surface)
       .def_property_readonly("vertices", [](const PreparedMesh& p) {
         py::array_t<double> a({static_cast<py::ssize_t>(p.vertices.size()), py::ssize_t{3}});
         for (std::size_t i = 0; i < p.vertices.size(); ++i)

@@ -332,4 +332,49 @@ std::shared_ptr<const PreparedMesh> prepare_mesh(const RowPoints& V, const RowFa
   return out;
 }
 
+void set_convex_contact_surface(PreparedMesh& mesh, const std::vector<std::pair<RowPoints, RowFaces>>& parts) {
+  std::vector<Vec3> verts;
+  std::vector<Eigen::Vector3i> tris;
+  std::vector<Vec3> normals;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const RowPoints& V = parts[k].first;
+    const RowFaces& F = parts[k].second;
+    const std::string name = "collision part " + std::to_string(k);
+    if (V.rows() < 4 || F.rows() < 4) reject(name + ": needs at least 4 vertices and 4 faces");
+    if (!V.allFinite()) reject(name + ": vertices contain NaN or infinite values");
+    const Vec3 centre = V.colwise().mean().transpose();
+    const int base = static_cast<int>(verts.size());
+    for (Eigen::Index i = 0; i < V.rows(); ++i) verts.push_back(V.row(i).transpose());
+    for (Eigen::Index i = 0; i < F.rows(); ++i) {
+      Eigen::Vector3i t;
+      for (int j = 0; j < 3; ++j) {
+        if (F(i, j) < 0 || F(i, j) >= V.rows()) reject(name + ": face index out of range");
+        t[j] = static_cast<int>(F(i, j));
+      }
+      const Vec3 &a = V.row(t[0]).transpose(), &b = V.row(t[1]).transpose(), &c = V.row(t[2]).transpose();
+      Vec3 n = (b - a).cross(c - a);
+      const double nn = n.norm();
+      if (!(nn > 1e-18)) continue;  // degenerate: skipped
+      n /= nn;
+      if (n.dot(a - centre) < 0) {  // convex piece: outward = away from its centroid
+        std::swap(t[1], t[2]);
+        n = -n;
+      }
+      tris.emplace_back(t[0] + base, t[1] + base, t[2] + base);
+      normals.push_back(n);
+    }
+  }
+  if (tris.empty()) {
+    mesh.contact_normals.clear();
+    mesh.contact_bvh = geometry::Bvh();
+    return;
+  }
+  geometry::Bvh::RowPoints P(static_cast<Eigen::Index>(verts.size()), 3);
+  for (std::size_t i = 0; i < verts.size(); ++i) P.row(static_cast<Eigen::Index>(i)) = verts[i].transpose();
+  geometry::Bvh::RowTriangles T(static_cast<Eigen::Index>(tris.size()), 3);
+  for (std::size_t f = 0; f < tris.size(); ++f) T.row(static_cast<Eigen::Index>(f)) = tris[f].transpose();
+  mesh.contact_bvh.build_mesh(P, T);
+  mesh.contact_normals = std::move(normals);
+}
+
 }  // namespace graspvla::grasp

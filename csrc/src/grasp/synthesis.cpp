@@ -51,7 +51,7 @@ double rotation_angle(const Matrix3d& a, const Matrix3d& b) noexcept {
 /// Oriented box vs triangle mesh (mesh frame -> world frame pose `T`), box in the world frame.
 bool box_hits_mesh(const Box& b, const Pose& T, const PreparedMesh& mesh) noexcept {
   const Matrix3d Rt = T.linear().transpose();
-  return mesh.bvh.overlaps_box(Rt * (b.centre - T.translation()), Rt * b.rotation, b.half);
+  return mesh.contact().overlaps_box(Rt * (b.centre - T.translation()), Rt * b.rotation, b.half);
 }
 
 /// Everything a candidate evaluation needs, shared read-only across threads.
@@ -117,8 +117,8 @@ int evaluate(const Context& cx, const Matrix3d& R, const Vector3d& c, Grasp& g) 
       int tri;
       travel[s][k] = std::numeric_limits<double>::infinity();
       tri_hit[s][k] = -1;
-      if (!mesh.bvh.raycast(origin, dir, 0.0, W, t, tri)) continue;
-      if (mesh.normals[tri].dot(dir) > 0.0) return kCollisionObject;  // the open finger starts inside
+      if (!mesh.contact().raycast(origin, dir, 0.0, W, t, tri)) continue;
+      if (mesh.contact_face_normals()[tri].dot(dir) > 0.0) return kCollisionObject;  // the open finger starts inside
       const double offset = pad_cell[k] ? 0.0 : h.finger_recess;
       travel[s][k] = t + offset;  // finger travel until this cell's face touches
       tri_hit[s][k] = tri;
@@ -137,7 +137,7 @@ int evaluate(const Context& cx, const Matrix3d& R, const Vector3d& c, Grasp& g) 
   Vector3d pts[2 * kMaxCells];
   Vector3d forces[2 * kMaxCells];
   int npts = 0;
-  double align[2];
+  double align[2], coherence[2];
   for (int s = 0; s < 2; ++s) {
     const double sign = s == 0 ? 1.0 : -1.0;
     Vector3d nsum = Vector3d::Zero(), psum = Vector3d::Zero();
@@ -147,7 +147,7 @@ int evaluate(const Context& cx, const Matrix3d& R, const Vector3d& c, Grasp& g) 
       if (!pad_cell[k] && o.require_pad_contact) return kOffPad;
       const double offset = pad_cell[k] ? 0.0 : h.finger_recess;
       const Vector3d p = c + R * Vector3d(cell_origin[k].x(), sign * (0.5 * W - (travel[s][k] - offset)), cell_origin[k].z());
-      nsum += mesh.normals[tri_hit[s][k]];
+      nsum += mesh.contact_face_normals()[tri_hit[s][k]];
       psum += p;
       pts[npts] = p;
       forces[npts] = -sign * y;
@@ -156,6 +156,7 @@ int evaluate(const Context& cx, const Matrix3d& R, const Vector3d& c, Grasp& g) 
     }
     g.contact_cells[s] = count;
     g.contact[s] = psum / count;
+    coherence[s] = nsum.norm() / count;  // 1 = one flat patch, < 1 = an edge or crease
     g.normal[s] = nsum.normalized();
     align[s] = g.normal[s].dot(sign * y);
   }
@@ -169,7 +170,7 @@ int evaluate(const Context& cx, const Matrix3d& R, const Vector3d& c, Grasp& g) 
   const Pose T_world_tcp = cx.scene.object_pose * T_obj_tcp;
   for (const Box& lb : cx.local_boxes) {
     const Vector3d bc = centre + R * lb.centre;
-    if (mesh.bvh.overlaps_box(bc, R, lb.half)) return kCollisionObject;
+    if (mesh.contact().overlaps_box(bc, R, lb.half)) return kCollisionObject;
   }
   for (const Box& lb : cx.local_boxes) {
     Box wb;
@@ -189,7 +190,14 @@ int evaluate(const Context& cx, const Matrix3d& R, const Vector3d& c, Grasp& g) 
   }
 
   // ---- qualities
-  const double q_antipodal = std::clamp((std::min(align[0], align[1]) - cx.cos_cone) / (1.0 - cx.cos_cone), 0.0, 1.0);
+  // Antipodality as the squeeze's net push: with outward normals n+, n- the pads' equal normal
+  // forces leave |n+ + n-| / 2 of each as a force that friction must hold (a wedge squeezes the
+  // object out; MuJoCo's soft contacts let it creep). 0 push = 1, a push at the cone edge = 0;
+  // scaled by the coherence of each patch's normals (edges and creases are unstable).
+  const double push = 0.5 * (g.normal[0] + g.normal[1]).norm();
+  const double sin_cone = std::sqrt(1.0 - cx.cos_cone * cx.cos_cone);
+  const double q_antipodal =
+      std::clamp(1.0 - push / sin_cone, 0.0, 1.0) * std::min(coherence[0], coherence[1]);
   const double q_contact = std::min(g.contact_cells[0], g.contact_cells[1]) / static_cast<double>(std::max(cx.npad, 1));
   const Vector3d r = cx.com - centre;
   const double axis_dist = (r - r.dot(y) * y).norm();

@@ -11,8 +11,10 @@ class Mesh:
     """
     A validated, repaired triangle mesh with a BVH (object frame, metres). Raises InvalidMeshError naming the defect when it cannot be repaired.
     """
-    def __init__(self, vertices: typing.Any, faces: typing.Any, repair: bool = True, weld_tolerance: typing.SupportsFloat | typing.SupportsIndex = 1e-09, min_extent: typing.SupportsFloat | typing.SupportsIndex = 0.005, max_extent: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> None:
-        ...
+    def __init__(self, vertices: typing.Any, faces: typing.Any, repair: bool = True, weld_tolerance: typing.SupportsFloat | typing.SupportsIndex = 1e-09, min_extent: typing.SupportsFloat | typing.SupportsIndex = 0.005, max_extent: typing.SupportsFloat | typing.SupportsIndex = 1.0, collision: typing.Any = None) -> None:
+        """
+        collision: optional convex pieces [(V_i, 3), (F_i, 3)] the physics collides with (their hulls); finger contacts and hand collisions then use them.
+        """
     def raycast(self, origin: typing.Any, direction: typing.Any, t_max: typing.SupportsFloat | typing.SupportsIndex = 1000000000.0) -> typing.Any:
         """
         First hit (t, face index) of origin + t * direction, t in (0, t_max], or None.
@@ -29,6 +31,9 @@ class Mesh:
         """
     @property
     def faces(self) -> numpy.typing.NDArray[numpy.int64]:
+        ...
+    @property
+    def has_contact_surface(self) -> bool:
         ...
     @property
     def normals(self) -> numpy.typing.NDArray[numpy.float64]:

@@ -93,7 +93,8 @@ class SynthesisConfig:
             of the finger face.
         require_pad_contact: reject grasps whose first contact is on the finger body.
         weight_*: score = sum of weight x quality (qualities in [0, 1], see ``QUALITY_NAMES``):
-            antipodal (contact normals vs closing axis), contact (pad coverage), com (grasp axis
+            antipodal (1 - net push of the squeeze |n+ + n-|/2 relative to the friction cone,
+            times the coherence of each pad's contact normals), contact (pad coverage), com (grasp axis
             distance from the centre of mass vs object radius), epsilon (Ferrari-Canny /
             ``epsilon_ref``), approach (alignment of TCP z with ``preferred_approach``, world frame).
         centre_of_mass: object frame [m]; None = centroid of the uniform solid.
@@ -115,7 +116,7 @@ class SynthesisConfig:
     grid_x: int = 4
     grid_z: int = 8
     require_pad_contact: bool = True
-    weight_antipodal: float = 1.0
+    weight_antipodal: float = 2.0
     weight_contact: float = 1.0
     weight_com: float = 1.0
     weight_epsilon: float = 1.0
@@ -149,8 +150,8 @@ class SceneCollision:
         object_pose: 4x4 object -> world pose of the object being grasped.
         table_z: height of the table plane (everything below is solid), or None.
         boxes: [(4x4 world pose of the box centre, half extents (3,))].
-        meshes: [(4x4 mesh -> world pose, (vertices (V,3), faces (F,3)) or a prepared :class:`Mesh`)],
-            e.g. the neighbouring objects of a scene.
+        meshes: [(4x4 mesh -> world pose, (vertices (V,3), faces (F,3)), a prepared :class:`Mesh`
+            or an ObjectAsset)], e.g. the neighbouring objects of a scene.
     """
 
     object_pose: ArrayLike = field(default_factory=lambda: np.eye(4))
@@ -164,12 +165,12 @@ class SceneCollision:
         scene's target): the table top and the other objects' meshes at their poses."""
         tid = scene.target.id if target_id is None else target_id
         target = next(o for o in scene.objects if o.id == tid)
-        meshes = [(np.asarray(o.pose, np.float64), (o.asset.vertices, o.asset.faces))
-                  for o in scene.objects if o.id != tid]
+        meshes = [(np.asarray(o.pose, np.float64), o.asset) for o in scene.objects if o.id != tid]
         return cls(object_pose=np.asarray(target.pose, np.float64), table_z=float(scene.table.top_z), meshes=meshes)
 
     def to_core(self) -> Any:
-        meshes = [(_pose(p, "meshes[i] pose"), m if isinstance(m, Mesh) else prepare_mesh(*m)) for p, m in self.meshes]
+        meshes = [(_pose(p, "meshes[i] pose"), _as_mesh(m, None) if isinstance(m, Mesh) or hasattr(m, "faces")
+                   else prepare_mesh(*m)) for p, m in self.meshes]
         boxes = [(_pose(p, "boxes[i] pose"), np.asarray(h, np.float64)) for p, h in self.boxes]
         return _grasp.SceneObstacles(_pose(self.object_pose, "object_pose"), self.table_z, boxes, meshes)
 
@@ -227,7 +228,7 @@ def _pose(T: ArrayLike, name: str) -> F:
 
 
 def prepare_mesh(vertices: ArrayLike, faces: ArrayLike, repair: bool = True, min_extent: float = 0.005,
-                 max_extent: float = 1.0) -> Any:
+                 max_extent: float = 1.0, collision: Sequence[tuple[ArrayLike, ArrayLike]] | None = None) -> Any:
     """Validate (and by default repair) a triangle mesh for synthesis; returns a :class:`Mesh`.
 
     Repairs: duplicate vertices welded, zero-area and duplicate faces dropped, inconsistent or
@@ -237,6 +238,11 @@ def prepare_mesh(vertices: ArrayLike, faces: ArrayLike, repair: bool = True, min
     values or out-of-range indices, absurd scale (largest extent outside [min_extent,
     max_extent] m, e.g. millimetres), unfillable holes, non-orientable or zero-volume surfaces.
     With ``repair=False`` any defect (including non-manifold edges) is rejected.
+
+    ``collision``: the object's convex collision pieces [(V_i,3), (F_i,3)] (e.g.
+    ``ObjectAsset.collision``). MuJoCo collides each as its convex hull, which can cover
+    concave regions of the mesh (under a mushroom's cap); with them, finger contacts and hand
+    collisions are computed on what the physics sees, and sampling on the mesh.
     """
     v = np.ascontiguousarray(vertices, dtype=np.float64)
     f = np.asarray(faces)
@@ -246,13 +252,17 @@ def prepare_mesh(vertices: ArrayLike, faces: ArrayLike, repair: bool = True, min
         raise InvalidMeshError(f"faces: expected integer array of shape (M, 3), got {f.dtype} {f.shape}")
     if not np.isfinite(v).all():
         raise InvalidMeshError("mesh: vertices contain NaN or infinite values")
+    parts = None if collision is None else [(np.ascontiguousarray(pv, np.float64), np.ascontiguousarray(pf, np.int64))
+                                            for pv, pf in collision]
     return Mesh(v, np.ascontiguousarray(f, dtype=np.int64), repair=repair, min_extent=min_extent,
-                max_extent=max_extent)
+                max_extent=max_extent, collision=parts)
 
 
 def _as_mesh(mesh: Any, faces: ArrayLike | None) -> Any:
     if isinstance(mesh, Mesh):
         return mesh
+    if hasattr(mesh, "vertices") and hasattr(mesh, "faces"):  # ObjectAsset (with its collision pieces)
+        return prepare_mesh(mesh.vertices, mesh.faces, collision=getattr(mesh, "collision", None))
     if faces is None:
         raise InvalidInputError("faces: required when vertices are given (or pass a prepared Mesh)")
     return prepare_mesh(mesh, faces)
@@ -284,7 +294,9 @@ def synthesize(vertices: ArrayLike | Any, faces: ArrayLike | None = None, config
     """Top-K antipodal Franka-hand grasps of one object, best first.
 
     Args:
-        vertices: (V,3) [m] in the object frame, or a prepared :class:`Mesh` (then ``faces=None``).
+        vertices: (V,3) [m] in the object frame, or a prepared :class:`Mesh`, or an
+            :class:`~graspvla.assets.ObjectAsset` (then ``faces=None``; its convex collision
+            pieces are used for contacts and collisions, see :func:`prepare_mesh`).
         faces: (F,3) vertex indices.
         config: :class:`SynthesisConfig`.
         seed: the same seed gives the same grasps (independent of the thread count).
@@ -302,8 +314,8 @@ def synthesize_batch(meshes: Sequence[Any], config: SynthesisConfig = SynthesisC
                      seeds: Sequence[int] | None = None,
                      scene_collisions: Sequence[SceneCollision | None] | None = None) -> list[SynthesisResult]:
     """Many objects at once (parallel over objects, GIL released). ``meshes``: prepared
-    :class:`Mesh` objects or (vertices, faces) pairs; ``seeds`` default 0..N-1."""
-    ms = [m if isinstance(m, Mesh) else prepare_mesh(*m) for m in meshes]
+    :class:`Mesh` objects, ObjectAssets or (vertices, faces) pairs; ``seeds`` default 0..N-1."""
+    ms = [_as_mesh(m, None) if isinstance(m, Mesh) or hasattr(m, "faces") else prepare_mesh(*m) for m in meshes]
     seeds = list(range(len(ms))) if seeds is None else [int(s) for s in seeds]
     if len(seeds) != len(ms):
         raise InvalidInputError(f"seeds: expected {len(ms)} seeds, got {len(seeds)}")

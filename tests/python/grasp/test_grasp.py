@@ -51,9 +51,19 @@ def assert_frame(T):
 
 
 # ---- analytic oracles ---------------------------------------------------------------------
+def closing_extent(points, pose, hand=HandConfig()):
+    """Oracle: the object's extent along TCP y within the fingers' face (what the closing
+    fingers stop on), from dense surface samples: (y_max, y_min) in the TCP frame."""
+    p = (points - pose[:3, 3]) @ pose[:3, :3]
+    inside = (np.abs(p[:, 0]) <= hand.pad_half_x) & (p[:, 2] >= hand.pad_z_min) & (p[:, 2] <= hand.pad_z_max)
+    return p[inside, 1].max(), p[inside, 1].min()
+
+
 def test_box_widths_axes_centres():
     ext = np.array([0.05, 0.03, 0.10])
-    res = synthesize_detailed(*box(ext), config=CFG, seed=1)
+    v, f = box(ext)
+    res = synthesize_detailed(v, f, config=CFG, seed=1)
+    surface = trimesh.sample.sample_surface_even(trimesh.Trimesh(v, f), 40000, seed=0)[0]
     assert len(res.grasps) >= 5
     scores = [g.score for g in res.grasps]
     assert scores == sorted(scores, reverse=True)
@@ -64,13 +74,15 @@ def test_box_widths_axes_centres():
         y = g.pose[:3, 1]
         k = int(np.argmax(np.abs(y)))
         assert k != 2, "nothing fits across the 0.10 m side"
-        # the width is the box extent along the (nearly face-normal) closing axis
-        assert g.width == pytest.approx(ext[k] / abs(y[k]), abs=1.5e-3)
-        # the fingers are centred: the TCP lies on the box's mid-plane across the axis
-        assert abs(g.pose[k, 3]) < 1e-3
-        # contacts on the two opposite faces
-        np.testing.assert_allclose(np.sort(np.abs(g.contacts[:, k])), [ext[k] / 2] * 2, atol=1e-3)
-        aligned += abs(y[k]) > np.cos(0.05)
+        # the fingers stop where the box protrudes most within the pads, centred on the TCP
+        hi, lo = closing_extent(surface, g.pose)
+        assert g.width == pytest.approx(hi - lo, abs=1e-3)
+        assert abs(hi + lo) / 2 < 1e-3
+        if np.all(np.abs(g.normals[:, k]) > 0.999):  # pads on two opposite faces
+            aligned += 1
+            np.testing.assert_allclose(g.normals[0], -g.normals[1], atol=1e-9)
+            np.testing.assert_allclose(np.sort(np.abs(g.contacts[:, k])), [ext[k] / 2] * 2, atol=1e-3)
+            assert g.width >= ext[k] - 1e-3
     assert aligned >= len(res.grasps) // 2
 
 
@@ -383,3 +395,17 @@ def test_validation_fails_bad_grasps_and_squeezes_with_the_set_force(assets):
             mujoco.mj_contactForce(m, d, i, f6)
             normal += f6[0]
     assert normal == pytest.approx(30.0, rel=0.25)
+
+
+def test_contacts_use_the_physics_collision_hulls():
+    """MuJoCo collides convex pieces as hulls: with them given, the fingers stop on the hulls."""
+    v, f = box([0.03, 0.03, 0.03])
+    hull_v, hull_f = box([0.05, 0.03, 0.03])  # the 'physics' piece sticks out 1 cm along x each side
+    plain = synthesize(v, f, config=CFG, seed=0)
+    mesh = prepare_mesh(v, f, collision=[(hull_v, hull_f[:, ::-1])])  # winding is irrelevant for hulls
+    assert mesh.has_contact_surface and not prepare_mesh(v, f).has_contact_surface
+    hulled = synthesize(mesh, config=CFG, seed=0)
+    along_x = lambda gs: [g for g in gs if abs(g.pose[0, 1]) > 0.99]  # noqa: E731
+    assert along_x(plain) and along_x(hulled)
+    assert all(g.width == pytest.approx(0.03, abs=1e-3) for g in along_x(plain))
+    assert all(g.width == pytest.approx(0.05, abs=1e-3) for g in along_x(hulled))

@@ -54,6 +54,17 @@ struct PreparedMesh {
   geometry::Aabb bounds;
   geometry::Bvh bvh;
   RepairReport report;
+  /// The surface the physics engine collides with, when it differs from the mesh: MuJoCo
+  /// collides each convex piece of an object as its convex hull, which can cover concave
+  /// regions of the mesh (under a mushroom's cap, inside a mug's handle). Finger contacts and
+  /// hand collisions use it; antipodal sampling uses the mesh. Empty = the mesh itself.
+  geometry::Bvh contact_bvh;
+  std::vector<Vec3> contact_normals;
+  bool has_contact_surface() const noexcept { return !contact_normals.empty(); }
+  const geometry::Bvh& contact() const noexcept { return has_contact_surface() ? contact_bvh : bvh; }
+  const std::vector<Vec3>& contact_face_normals() const noexcept {
+    return has_contact_surface() ? contact_normals : normals;
+  }
 };
 
 /// Validates and repairs (vertices (n,3) [m], faces (m,3) vertex indices). Throws
@@ -62,5 +73,10 @@ struct PreparedMesh {
 /// defect that would have been repaired (or a non-manifold edge).
 std::shared_ptr<const PreparedMesh> prepare_mesh(const RowPoints& vertices, const RowFaces& faces,
                                                  const MeshOptions& options = {});
+
+/// Sets `mesh`'s contact surface to the convex hulls of `parts` (each (vertices, faces), same
+/// frame as the mesh; only the hull matters, so each part's faces are oriented outwards from its
+/// centroid). Throws graspvla::InvalidMesh for empty or non-finite parts.
+void set_convex_contact_surface(PreparedMesh& mesh, const std::vector<std::pair<RowPoints, RowFaces>>& parts);
 
 }  // namespace graspvla::grasp

@@ -46,7 +46,7 @@ struct SynthesisOptions {
   int grid_z = 8;
   bool require_pad_contact = true;  ///< reject grasps whose first contact is off the pads
   // scoring: score = sum_k weight_k * quality_k (qualities in [0, 1])
-  double weight_antipodal = 1.0;
+  double weight_antipodal = 2.0;
   double weight_contact = 1.0;
   double weight_com = 1.0;
   double weight_epsilon = 1.0;
