@@ -35,6 +35,8 @@ def test_cli_help_and_demo(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "report.json").read_text())
     robot = report["robot model (FK, IK, collision)"]
     assert robot["analytic_ik_seed_recovered"] == 1.0 and robot["dls_ik_success"] > 0.9
+    grasping = report["closed-loop grasping in MuJoCo"]
+    assert grasping["executor"] == "control_loop" and grasping["loop_ticks"] > 0  # through the 1 kHz loop
 
 
 def test_cli_eval_quick(tmp_path: Path) -> None:
@@ -44,5 +46,6 @@ def test_cli_eval_quick(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidInputError, match="conditions"):
         main(["eval", "--conditions", "moon"])
-    assert main(["eval", "--quick", "--policy", "random", "--max-steps", "3", "--out", str(tmp_path)]) == 0
+    assert main(["eval", "--quick", "--policy", "random", "--max-steps", "3", "--executor", "control_loop",
+                 "--out", str(tmp_path)]) == 0
     assert "| random | synthetic |" in (tmp_path / "report.md").read_text()

@@ -7,8 +7,10 @@ Stages, in data-flow order (each writes its numbers into ``<out>/report.md``):
    -> rendering -> LeRobot v3 shards);
 3. model: the shipped checkpoint (``checkpoints/graspvla-tiny``) or, when absent, the tiny
    preset trained on that dataset;
-4. closed-loop grasping in MuJoCo: the model and the scripted expert on a few trials, with a
-   GIF of the model's predicted boxes and grasp point drawn on both camera views;
+4. closed-loop grasping in MuJoCo through the 1 kHz C++ control loop (Cartesian impedance and the
+   gripper channel stepping the scene, ``--executor control_loop``, the default; ``direct`` uses
+   the environment's joint servos): the model and the scripted expert on a few trials, with a GIF
+   of the model's predicted boxes and grasp point drawn on both camera views;
 5. the 1 kHz C++ control loop (MuJoCo backend) executing the TCP targets of a trial.
 """
 
@@ -35,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--train-steps", type=int, default=300, help="training steps when no checkpoint is shipped")
     p.add_argument("--trials", type=int, default=2, help="closed-loop trials per policy")
     p.add_argument("--checkpoint", default=str(SHIPPED), help="model directory to load (trained when missing)")
+    p.add_argument("--executor", choices=["control_loop", "direct"], default="control_loop",
+                   help="how the closed-loop stage executes action chunks: the 1 kHz C++ control loop "
+                        "(MuJoCo stepped from C++) or the environment's IK + joint servos")
     p.add_argument("--quick", action="store_true", help="smallest sizes (used by the tests)")
 
 
@@ -116,9 +121,19 @@ def _draw(frame: np.ndarray, box: np.ndarray | None, point: np.ndarray | None) -
 def _closed_loop_stage(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[str, Any]:
     from graspvla.eval import CONDITIONS
     from graspvla.eval.harness import run_trial, save_gif
-    from graspvla.eval.sim_env import ScriptedTopDownExpert, SimGraspEnv
+    from graspvla.eval.sim_env import ScriptedTopDownExpert, SimEnvConfig, SimGraspEnv
 
-    env = SimGraspEnv()
+    env = SimGraspEnv(SimEnvConfig(executor=args.executor))
+    loop_totals = {"ticks": 0, "stops": 0, "rejected_chunks": 0, "gripper_commands": 0}
+
+    def collect() -> None:  # the loop of the current scene, before the next reset replaces it
+        ex = env.executor
+        if ex is not None:
+            loop_totals["ticks"] += int(ex.loop.stats()["ticks"])
+            loop_totals["stops"] += ex.stops
+            loop_totals["rejected_chunks"] += ex.rejected_chunks
+            loop_totals["gripper_commands"] += ex.gripper_commands
+
     cond = CONDITIONS["basic"]
     cats = ["can", "mug", "banana", "toy car"]
     trials = 1 if args.quick else args.trials
@@ -130,6 +145,7 @@ def _closed_loop_stage(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[st
         frames, targets = [], []
         wins = 0
         for k in range(trials):
+            collect()
             obs = env.reset(args.seed + k, cond, cats[k % len(cats)])
             policy.reset()
             success = False
@@ -158,12 +174,17 @@ def _closed_loop_stage(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[st
         results["inference_ms"] = 1e3 * sum(policy.last_prediction.timings.values())
     wins = 0
     for k in range(trials):
+        collect()
         rec, frames = run_trial(env, ScriptedTopDownExpert(), args.seed + k, cond, cats[k % len(cats)], "synthetic",
                                 25, 0.1, keep_frames=(k == 0))
         wins += rec.success
         if k == 0 and frames:
             results["expert_gif"] = str(save_gif(frames, Path(args.out) / "expert_trial.gif"))
     results["expert_success"] = f"{wins}/{trials}"
+    collect()
+    results["executor"] = args.executor
+    if args.executor == "control_loop":
+        results.update({f"loop_{k}": v for k, v in loop_totals.items()})
     return results
 
 

@@ -24,6 +24,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lift", type=float, default=0.10, help="success lift height [m]")
     p.add_argument("--seed", type=int, default=1000, help="first scene seed")
     p.add_argument("--out", default="outputs/eval", help="report directory")
+    p.add_argument("--executor", choices=["direct", "control_loop"], default="direct",
+                   help="action execution: 'direct' (IK + jerk-limited joint trajectory on MuJoCo's joint servos) or "
+                        "'control_loop' (the 1 kHz C++ loop: Cartesian impedance + gripper channel, MuJoCo stepped "
+                        "from C++ at 1 kHz)")
     p.add_argument("--quick", action="store_true", help="basic condition, one category per group, one trial")
 
 
@@ -47,7 +51,7 @@ def make_policy(spec: str) -> Any:
 def run(args: argparse.Namespace) -> int:
     from graspvla.eval.conditions import CONDITIONS
     from graspvla.eval.harness import BenchmarkConfig, run_benchmark
-    from graspvla.eval.sim_env import SimGraspEnv
+    from graspvla.eval.sim_env import SimEnvConfig, SimGraspEnv
 
     conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
     unknown = [c for c in conditions if c not in CONDITIONS]
@@ -64,6 +68,6 @@ def run(args: argparse.Namespace) -> int:
     cfg = BenchmarkConfig(conditions=conditions, synthetic_categories=synthetic, web_categories=web,
                           trials_per_category=args.trials, max_steps=args.max_steps, lift_threshold=args.lift,
                           seed=args.seed)
-    run_benchmark(SimGraspEnv, policies, cfg, args.out)
+    run_benchmark(lambda: SimGraspEnv(SimEnvConfig(executor=args.executor)), policies, cfg, args.out)
     print(f"[eval] report: {args.out}/report.md")
     return 0
