@@ -17,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--conditions", default="basic,lighting,background,distractors,height",
                    help="comma-separated test sets")
     p.add_argument("--synthetic", default="mug,bottle,can,box,banana", help="categories seen in action data")
-    p.add_argument("--web", default="toy car,rubber duck",
+    p.add_argument("--web", default="toy car",
                    help="categories held out of action data (seen only in grounding data)")
     p.add_argument("--trials", type=int, default=2, help="trials per (condition, category)")
     p.add_argument("--max-steps", type=int, default=30, help="policy queries per trial")

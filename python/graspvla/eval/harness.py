@@ -89,7 +89,7 @@ class BenchmarkConfig:
 
     conditions: Sequence[str] = ("basic", "lighting", "background", "distractors", "height")
     synthetic_categories: Sequence[str] = ("mug", "bottle", "can", "box", "banana")
-    web_categories: Sequence[str] = ("toy car", "rubber duck")
+    web_categories: Sequence[str] = ("toy car",)
     trials_per_category: int = 2
     max_steps: int = 40
     lift_threshold: float = 0.10
