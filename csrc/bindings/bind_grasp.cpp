@@ -203,6 +203,7 @@ GRASPVLA_REGISTER_SUBMODULE(grasp, "Antipodal grasp synthesis for the Franka han
       .def_readwrite("grid_x", &SynthesisOptions::grid_x)
       .def_readwrite("grid_z", &SynthesisOptions::grid_z)
       .def_readwrite("require_pad_contact", &SynthesisOptions::require_pad_contact)
+      .def_readwrite("table_pullback", &SynthesisOptions::table_pullback)
       .def_readwrite("weight_antipodal", &SynthesisOptions::weight_antipodal)
       .def_readwrite("weight_contact", &SynthesisOptions::weight_contact)
       .def_readwrite("weight_com", &SynthesisOptions::weight_com)

@@ -313,8 +313,8 @@ void check_options(const SynthesisOptions& o, const HandGeometry& h) {
   if (!(o.min_width >= 0 && o.width_margin >= 0 && o.min_width < h.max_width - o.width_margin)) {
     fail("need 0 <= min_width < max_width - width_margin");
   }
-  if (!(o.clearance >= 0 && o.approach_distance >= 0 && o.contact_tolerance >= 0)) {
-    fail("clearance, approach_distance and contact_tolerance must be >= 0");
+  if (!(o.clearance >= 0 && o.approach_distance >= 0 && o.contact_tolerance >= 0 && o.table_pullback >= 0)) {
+    fail("clearance, approach_distance, contact_tolerance and table_pullback must be >= 0");
   }
   if (o.grid_x < 1 || o.grid_z < 1 || o.pad_grid < 1 || o.grid_x > kMaxGrid || o.grid_z > kMaxGrid ||
       o.pad_grid > kMaxGrid) {
@@ -396,7 +396,11 @@ SynthesisResult synthesize(const PreparedMesh& mesh, const HandGeometry& hand, c
             R.col(2) = z;
             Grasp& g = slots[i * na + j];
             g.sample = static_cast<int>(i);
-            status[i * na + j] = static_cast<std::int8_t>(evaluate(cx, R, c, g));
+            int st = evaluate(cx, R, c, g);
+            // low objects: the fingertips reach below the table; retry with the hand pulled back
+            // along the approach so the object meets the pads' lower part instead of their centre
+            if (st == kCollisionTable && opt.table_pullback > 0) st = evaluate(cx, R, c - opt.table_pullback * z, g);
+            status[i * na + j] = static_cast<std::int8_t>(st);
           }
         }
       },

@@ -92,6 +92,8 @@ class SynthesisConfig:
         pad_grid: pad_grid x pad_grid rays on each pad; grid_x, grid_z: coarse rays on the rest
             of the finger face.
         require_pad_contact: reject grasps whose first contact is on the finger body.
+        table_pullback: a hand pose whose fingertips hit the table is retried this far back
+            along the approach [m] (low objects then meet the pads' lower half).
         weight_*: score = sum of weight x quality (qualities in [0, 1], see ``QUALITY_NAMES``):
             antipodal (1 - net push of the squeeze |n+ + n-|/2 relative to the friction cone,
             times the coherence of each pad's contact normals), contact (pad coverage), com (grasp axis
@@ -116,6 +118,7 @@ class SynthesisConfig:
     grid_x: int = 4
     grid_z: int = 8
     require_pad_contact: bool = True
+    table_pullback: float = 0.006
     weight_antipodal: float = 2.0
     weight_contact: float = 1.0
     weight_com: float = 1.0

@@ -45,6 +45,7 @@ struct SynthesisOptions {
   int grid_x = 4;                   ///< coarse ray grid over the rest of the finger face (x by z)
   int grid_z = 8;
   bool require_pad_contact = true;  ///< reject grasps whose first contact is off the pads
+  double table_pullback = 0.006;    ///< m: a pose hitting the table is retried this far back along -z
   // scoring: score = sum_k weight_k * quality_k (qualities in [0, 1])
   double weight_antipodal = 2.0;
   double weight_contact = 1.0;
