@@ -198,7 +198,13 @@ int evaluate(const Context& cx, const Matrix3d& R, const Vector3d& c, Grasp& g) 
   const double sin_cone = std::sqrt(1.0 - cx.cos_cone * cx.cos_cone);
   const double q_antipodal =
       std::clamp(1.0 - push / sin_cone, 0.0, 1.0) * std::min(coherence[0], coherence[1]);
-  const double q_contact = std::min(g.contact_cells[0], g.contact_cells[1]) / static_cast<double>(std::max(cx.npad, 1));
+  // pad coverage, and how central the contacts sit on the pads along the approach (an object
+  // held at the pads' rim pivots out of them)
+  const double coverage = std::min(g.contact_cells[0], g.contact_cells[1]) / static_cast<double>(std::max(cx.npad, 1));
+  const double pad_mid = 0.5 * (h.pad_z_min + h.pad_z_max), pad_half = 0.5 * (h.pad_z_max - h.pad_z_min);
+  double off = 0.0;
+  for (int s = 0; s < 2; ++s) off = std::max(off, std::abs((g.contact[s] - centre).dot(R.col(2)) - pad_mid) / pad_half);
+  const double q_contact = 0.5 * coverage + 0.5 * std::clamp(1.0 - off, 0.0, 1.0);
   const Vector3d r = cx.com - centre;
   const double axis_dist = (r - r.dot(y) * y).norm();
   const double q_com = std::max(0.0, 1.0 - axis_dist / std::max(mesh.radius, 1e-3));

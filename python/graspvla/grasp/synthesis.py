@@ -96,7 +96,8 @@ class SynthesisConfig:
             along the approach [m] (low objects then meet the pads' lower half).
         weight_*: score = sum of weight x quality (qualities in [0, 1], see ``QUALITY_NAMES``):
             antipodal (1 - net push of the squeeze |n+ + n-|/2 relative to the friction cone,
-            times the coherence of each pad's contact normals), contact (pad coverage), com (grasp axis
+            times the coherence of each pad's contact normals), contact (half pad coverage, half how
+            central the contacts sit on the pads along the approach), com (grasp axis
             distance from the centre of mass vs object radius), epsilon (Ferrari-Canny /
             ``epsilon_ref``), approach (alignment of TCP z with ``preferred_approach``, world frame).
         centre_of_mass: object frame [m]; None = centroid of the uniform solid.
