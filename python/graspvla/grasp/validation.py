@@ -8,9 +8,11 @@ contact settings as the data pipeline's scenes (``graspvla.sim.model``: friction
 collisions with the scene were checked during synthesis. Protocol (world frame; the object
 starts at ``object_pose``):
 
-1. gravity off; the hand is placed at the grasp (TCP pose), fingers open (0.08 m);
-2. the fingers close at ``closing_speed`` and then squeeze with ``grasp_force`` (N, normal
-   force of each pad on the object; the Franka hand's continuous grasp force is 70 N);
+1. gravity off; the hand is placed at the grasp (TCP pose), fingers open (0.08 m, or
+   ``pre_gap`` outside the object on each side when the grasp width is known);
+2. the fingers close at ``closing_speed`` until both touch, then squeeze with ``grasp_force``
+   (N, normal force of each pad on the object, ramped over 50 ms; the Franka hand's continuous
+   grasp force is 70 N) - a stiff width servo ramped into the object chattered on flat faces;
 3. gravity on; the hand lifts by ``lift_height`` (minimum-jerk) and shakes: sinusoidal
    translations of ``shake_amplitude`` along world x and z and a rotation of ``shake_angle``
    about the closing axis, at ``shake_frequency``; then holds still;
