@@ -71,6 +71,22 @@ class _StepBatches(Dataset):
         return batch
 
 
+def _share_cpu_cores(dist: DistInfo, num_workers: int) -> None:
+    """On CPU, give the compute threads only the cores left after the DataLoader workers and the
+    other local ranks: oversubscribed OpenMP threads spin in the kernel (measured here on 2
+    cores with 1 worker: 0.3-0.6 steps/s vs 3.4 steps/s with one compute thread). An explicit
+    OMP_NUM_THREADS from the user wins."""
+    import os
+
+    if dist.device.type != "cpu" or "OMP_NUM_THREADS" in os.environ:
+        return
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", dist.world_size))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    want = max(1, cores // max(1, local) - num_workers)
+    if torch.get_num_threads() > want:
+        torch.set_num_threads(want)
+
+
 def _to_device(obj: Any, device: torch.device) -> Any:
     if isinstance(obj, torch.Tensor):
         return obj.to(device, non_blocking=True)
@@ -121,6 +137,7 @@ class Trainer:
         self.dist: DistInfo = init_distributed(device)
         config.validate(self.dist.world_size)
         self.config = config
+        _share_cpu_cores(self.dist, config.num_workers)
         self.model = model.to(self.dist.device)
         if config.freeze_vision and hasattr(model, "freeze_vision"):
             model.freeze_vision()  # type: ignore[operator]
