@@ -31,7 +31,7 @@ import numpy as np
 
 from graspvla.data.episode import Episode, EpisodeMeta, build_episode_arrays, instruction_for
 from graspvla.data.sources import register_source
-from graspvla.errors import PlanningError
+from graspvla.errors import InvalidInputError, PlanningError
 
 __all__ = ["SynGraspSource", "topdown_grasp"]
 
@@ -98,7 +98,13 @@ class SynGraspSource:
     [m]; success_lift: object rise counted as a success [m]; pregrasp: approach distance
     above the grasp [m]; init_noise: std of the random initial joint offset [rad];
     preshape_clearance: open width beyond the object's width [m]; plan_time_limit: planner
-    budget per grasp candidate [s]; speed_scale: fraction of the Franka velocity, acceleration
+    budget per grasp candidate [s]; settle_time: wait at the grasp before closing [s];
+    close_speed: rate at which the commanded width closes [m/s];
+    grasp_method: "synthesis" (:mod:`graspvla.grasp`: the best ``grasp_candidates`` grasps whose
+    approach is within ``grasp_max_tilt`` [rad] of straight down, tried in rank order; each
+    reachable one is checked in physics, at most ``grasp_validate`` times) or "topdown"
+    (heuristic, no physics check);
+    speed_scale: fraction of the Franka velocity, acceleration
     and jerk limits;
     scene_options: keyword overrides of :class:`graspvla.scene.SceneConfig`.
     """
@@ -112,6 +118,12 @@ class SynGraspSource:
     pregrasp: float = 0.10
     init_noise: float = 0.15
     close_time: float = 0.6
+    settle_time: float = 0.2
+    close_speed: float = 0.2
+    grasp_method: str = "synthesis"
+    grasp_candidates: int = 12
+    grasp_validate: int = 3
+    grasp_max_tilt: float = 1.5
     preshape_clearance: float = 0.03
     plan_time_limit: float = 1.0
     speed_scale: float = 0.9
@@ -120,10 +132,28 @@ class SynGraspSource:
 
     def stages_available(self) -> dict[str, str]:
         """Which implementation each stage uses in this installation."""
-        has = lambda m: importlib.util.find_spec(m) is not None  # noqa: E731
-        return {"scene": "graspvla.scene", "grasp": "graspvla.grasp" if has("graspvla.grasp") else "provisional-topdown",
+        grasp = {"synthesis": "graspvla.grasp (antipodal synthesis + MuJoCo lift-and-shake check)",
+                 "topdown": "top-down heuristic (no physics check)"}.get(self.grasp_method, self.grasp_method)
+        return {"scene": "graspvla.scene", "grasp": grasp,
                 "plan": "graspvla.planning (RRT-Connect + graspvla.trajectory)",
                 "execute": "graspvla.sim", "render": "graspvla.sim"}
+
+    def _grasp_candidates(self, scene: Any, seed: int, params: dict[str, Any]) -> list[tuple[np.ndarray, float]]:
+        """Grasp candidates (4x4 TCP pose in the base frame, object width [m]), best first."""
+        target = scene.target
+        if self.grasp_method == "topdown":
+            g = topdown_grasp(target.asset.vertices @ target.pose[:3, :3].T + target.pose[:3, 3])
+            return [] if g is None else [g, _flip_about_approach(g)]
+        if self.grasp_method != "synthesis":
+            raise InvalidInputError(f"grasp_method: 'synthesis' or 'topdown', got {self.grasp_method!r}")
+        from graspvla.grasp import SceneCollision, SynthesisConfig, synthesize
+
+        # prefer grasps from above (what the arm reaches best over a table), within grasp_max_tilt
+        grasps = synthesize(target.asset, SynthesisConfig(weight_approach=1.0, threads=1), seed=seed,
+                            scene_collision=SceneCollision.from_scene(scene))
+        grasps = [g for g in grasps if g.pose_world[2, 2] <= -np.cos(self.grasp_max_tilt)]
+        params["grasps_synthesised"] = len(grasps)
+        return [(np.asarray(g.pose_world, dtype=np.float64), float(g.width)) for g in grasps[: self.grasp_candidates]]
 
     def __call__(self, seed: int) -> Episode:
         from graspvla.robot import Robot
@@ -142,56 +172,73 @@ class SynGraspSource:
 
         # ---- grasp
         t0 = time.perf_counter()
-        verts = target.asset.vertices @ target.pose[:3, :3].T + target.pose[:3, 3]
-        g = topdown_grasp(verts, GRIPPER_MAX_WIDTH)
-        grasp_stage = "provisional-topdown"
-        timings["grasp"] = time.perf_counter() - t0
         params: dict[str, Any] = {"scene_seed": int(seed), "n_objects": len(scene.objects), "target_id": int(target.id),
-                                  "table_top_z": float(scene.table.top_z), "grasp_stage": grasp_stage,
+                                  "table_top_z": float(scene.table.top_z), "grasp_stage": self.grasp_method,
                                   "table": _jsonable(scene.table), "appearance": _jsonable(scene.appearance),
                                   "objects": [{"id": o.id, "category": o.category, "asset": o.asset.name,
                                                "pose": np.asarray(o.pose).reshape(16).tolist()} for o in scene.objects]}
         meta = EpisodeMeta(seed=int(seed), category=target.category, object_id=target.asset.name,
                            instruction=instruction_for(target.category), success=False, source=self.name,
                            params=params, timings=timings)
-        if g is None:
-            err = PlanningError(f"seed {seed}: target {target.asset.name} is wider than the gripper for a top-down grasp")
+        candidates = self._grasp_candidates(scene, int(seed), params)
+        timings["grasp"] = time.perf_counter() - t0
+        if not candidates:
+            err = PlanningError(f"seed {seed}: no valid grasp on target {target.asset.name} ({self.grasp_method})")
             err.episode_meta = meta  # type: ignore[attr-defined]  # counted as a failed episode of its category
             raise err
-        candidates = [g, _flip_about_approach(g)]
 
         # ---- plan: collision-free motion to the pre-grasp, straight approach, straight lift
         t0 = time.perf_counter()
         robot = Robot(self.robot, finger_extension=0.0)
         q0 = np.clip(HOME_Q + rng.normal(0.0, self.init_noise, 7), robot.q_min + 0.05, robot.q_max - 0.05)
         params["q_init"] = q0.tolist()
-        # pre-shape the hand a little wider than the object so open fingers clear neighbours
-        preshape = float(min(GRIPPER_MAX_WIDTH, max(w for _, w in candidates) + self.preshape_clearance))
-        params["preshape_width"] = preshape
         sw = world_from_scene(scene, robot)
-        sw.world.gripper_width = preshape
         cfg = PlannerConfig(time_limit=self.plan_time_limit, seed=int(seed), velocity_scale=self.speed_scale,
                             acceleration_scale=self.speed_scale, jerk_scale=self.speed_scale)
-        plan = None
-        for k, (T, _) in enumerate(candidates):
+        # candidates in rank order: plan (ms), then check the reachable ones in physics (~0.1 s each)
+        validator, validated, t_validate = None, [], 0.0
+        plan, reason = None, "no candidates"
+        for k, (T, width) in enumerate(candidates):
+            # pre-shape the hand a little wider than the object so open fingers clear neighbours
+            preshape = float(min(GRIPPER_MAX_WIDTH, width + self.preshape_clearance))
+            sw.world.gripper_width = preshape
             plan = plan_grasp(sw.world, q0, T, cfg, pregrasp_distance=self.pregrasp, lift_height=self.lift,
                               target_id=sw.objects[target.id])
-            if plan.success:
-                grasp, obj_width = candidates[k]
-                break
-        timings["plan"] = time.perf_counter() - t0
+            if not plan.success:
+                reason = plan.message
+                continue
+            if self.grasp_method == "synthesis" and self.grasp_validate > 0:
+                if len(validated) >= self.grasp_validate:
+                    plan, reason = None, f"{len(validated)} reachable grasps failed the physics check"
+                    break
+                from graspvla.grasp import GraspValidator
+
+                tv = time.perf_counter()
+                validator = validator or GraspValidator(target.asset, target.pose)
+                held = bool(validator.validate(T, width).success)
+                t_validate += time.perf_counter() - tv
+                validated.append(held)
+                if not held:
+                    plan, reason = None, "reachable grasps failed the physics check"
+                    continue
+            grasp, obj_width = candidates[k]
+            params["grasp_candidate"] = k
+            break
+        params["grasps_validated"] = validated
+        timings["grasp"] += t_validate
+        timings["plan"] = time.perf_counter() - t0 - t_validate
         if plan is None or not plan.success:
-            reason = plan.message if plan is not None else "no candidates"
-            err = PlanningError(f"seed {seed}: no collision-free motion to any of {len(candidates)} grasp(s): {reason}")
+            err = PlanningError(f"seed {seed}: no reachable, physically valid grasp among {len(candidates)}: {reason}")
             err.episode_meta = meta  # type: ignore[attr-defined]
             raise err
         meta.grasp_pose = grasp
         params["grasp_width"] = obj_width
+        params["preshape_width"] = preshape
         params["plan_iterations"] = int(plan.motion.iterations)
         approach, lifting = plan.approach, plan.lift
 
         # ---- execute (physics) + render (cameras at fps)
-        sim = Simulator(scene, SimConfig(height=self.image_size, width=self.image_size))
+        sim = Simulator(scene, SimConfig(height=self.image_size, width=self.image_size, gravity_compensation=True))
         try:
             t_exec = t_render = 0.0
             dt = float(sim.model.opt.timestep)
@@ -199,8 +246,14 @@ class SynGraspSource:
             _, qa, _, _ = sample_uniform(approach, dt)
             _, ql, _, _ = sample_uniform(lifting, dt)
             n_close = int(round(self.close_time / dt))
-            q_cmd = np.concatenate([qa, np.repeat(qa[-1:], n_close, 0), ql, np.repeat(ql[-1:], per_frame * 3, 0)])
-            g_cmd = np.concatenate([np.ones(len(qa)), np.zeros(n_close + len(ql) + per_frame * 3)])  # 1 open, 0 close
+            n_settle = int(round(self.settle_time / dt))  # servos catch up with the trajectory's end
+            q_cmd = np.concatenate([qa, np.repeat(qa[-1:], n_settle + n_close, 0), ql, np.repeat(ql[-1:], per_frame * 3, 0)])
+            g_cmd = np.concatenate([np.ones(len(qa) + n_settle), np.zeros(n_close + len(ql) + per_frame * 3)])  # 1 open, 0 close
+            # width servo target: open at the pre-shape, then closing at ``close_speed`` (a step to 0
+            # slams the light fingers through thin objects); once touching, the servo's remaining
+            # error sets the squeeze (about 1000 N/m x object width, ~40 N for 4 cm)
+            t_closed = (np.arange(len(g_cmd)) - (len(qa) + n_settle)) * dt
+            w_cmd = np.where(g_cmd > 0.5, preshape, np.clip(preshape - self.close_speed * t_closed, 0.0, preshape))
             sim.set_joint_positions(q0, gripper_width=preshape)
             z0 = sim.object_poses()[target.id][2, 3]
             rec: dict[str, list[Any]] = {"pose": [], "width": [], "q": [], "cmd": [], "img": [], "box": []}
@@ -222,7 +275,7 @@ class SynGraspSource:
                     t_render += time.perf_counter() - ts
                 ts = time.perf_counter()
                 sim.set_joint_targets(q_cmd[k])
-                sim.set_gripper(preshape * g_cmd[k])
+                sim.set_gripper(float(w_cmd[k]))
                 sim.step(1)
                 t_exec += time.perf_counter() - ts
             z1 = sim.object_poses()[target.id][2, 3]

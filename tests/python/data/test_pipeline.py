@@ -29,7 +29,10 @@ def test_real_episode_same_seed_byte_identical_and_consistent():
     # proprio = TCP pose recorded from physics; success iff the object rose by success_lift
     assert a.meta.success == (a.meta.params["object_rise"] >= src.success_lift)
     assert a.state[0, 6] == pytest.approx(1.0, abs=0.05) and a.action[0, 6] == 1.0 and a.action[-1, 6] == 0.0
-    np.testing.assert_allclose(a.meta.grasp_pose[:3, 2], [0, 0, -1], atol=1e-9)  # top-down approach
+    # a synthesised grasp approaching from above within the tilt limit, physically checked
+    assert a.meta.grasp_pose[2, 2] <= -np.cos(src.grasp_max_tilt) + 1e-9
+    assert a.meta.params["grasp_stage"] == "synthesis" and a.meta.params["grasps_validated"][-1] is True
+    np.testing.assert_allclose(a.meta.grasp_pose[:3, :3].T @ a.meta.grasp_pose[:3, :3], np.eye(3), atol=1e-9)
 
 
 def test_real_source_through_generate(tmp_path):
@@ -43,3 +46,16 @@ def test_real_source_through_generate(tmp_path):
     r = LeRobotReader(tmp_path / "real", split=None)
     assert 1 <= r.num_episodes <= 3 and s.errors == 0 and r[0]["images"]["front"].shape == (1, 64, 64, 3)
     assert sum(v["attempted"] for v in s.per_category.values()) == 3 and "<error>" not in s.per_category
+
+
+def test_grasp_method_is_validated_and_heuristic_still_available():
+    from dataclasses import replace
+
+    from graspvla.errors import InvalidInputError
+
+    src = _source()
+    with pytest.raises(InvalidInputError, match="grasp_method"):
+        replace(src, grasp_method="bogus")(1)
+    ep = replace(src, grasp_method="topdown")(1)
+    assert ep.meta.params["grasp_stage"] == "topdown" and ep.meta.params["grasps_validated"] == []
+    np.testing.assert_allclose(ep.meta.grasp_pose[:3, 2], [0, 0, -1], atol=1e-9)
