@@ -106,6 +106,8 @@ class SynGraspSource:
     (heuristic, no physics check);
     speed_scale: fraction of the Franka velocity, acceleration
     and jerk limits;
+    grasp_filter: name of a :mod:`graspvla.grasp.filters` region (e.g. ``"mug_handle"``): only
+    synthesised grasps with both finger contacts in it are tried (constrained demonstrations);
     scene_options: keyword overrides of :class:`graspvla.scene.SceneConfig`.
     """
 
@@ -128,6 +130,7 @@ class SynGraspSource:
     plan_time_limit: float = 1.0
     speed_scale: float = 0.9
     robot: str = "fr3"
+    grasp_filter: str | None = None
     scene_options: dict[str, Any] = field(default_factory=dict)
 
     def stages_available(self) -> dict[str, str]:
@@ -142,6 +145,8 @@ class SynGraspSource:
         """Grasp candidates (4x4 TCP pose in the base frame, object width [m]), best first."""
         target = scene.target
         if self.grasp_method == "topdown":
+            if self.grasp_filter:
+                raise InvalidInputError("grasp_filter needs grasp_method='synthesis' (contacts come from synthesis)")
             g = topdown_grasp(target.asset.vertices @ target.pose[:3, :3].T + target.pose[:3, 3])
             return [] if g is None else [g, _flip_about_approach(g)]
         if self.grasp_method != "synthesis":
@@ -152,6 +157,11 @@ class SynGraspSource:
         grasps = synthesize(target.asset, SynthesisConfig(weight_approach=1.0, threads=1), seed=seed,
                             scene_collision=SceneCollision.from_scene(scene))
         grasps = [g for g in grasps if g.pose_world[2, 2] <= -np.cos(self.grasp_max_tilt)]
+        if self.grasp_filter:  # user constraint on where the fingers may touch
+            from graspvla.grasp.filters import filter_grasps
+
+            params["grasp_filter"] = self.grasp_filter
+            grasps = filter_grasps(grasps, target.asset, self.grasp_filter)
         params["grasps_synthesised"] = len(grasps)
         return [(np.asarray(g.pose_world, dtype=np.float64), float(g.width)) for g in grasps[: self.grasp_candidates]]
 
