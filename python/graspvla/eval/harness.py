@@ -107,6 +107,8 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
     policy.reset()
     frames: list[np.ndarray] = []
     success = other = False
+    region: str | None = None
+    on_region = False
     best = 0.0
     steps = 0
     for steps in range(1, max_steps + 1):
@@ -126,10 +128,20 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
             break
         if lift >= lift_threshold:
             success = True
+            # optional preference check at lift time (environments with a grasp region)
+            status = getattr(env, "region_status", None)
+            contact = status() if callable(status) else None
+            if contact is not None:
+                region, on_region = contact.region, bool(contact.satisfied)
             break
     record = TrialRecord(policy=policy.name, condition=condition.name, group=group, category=category, seed=seed,
                          success=success and not other, lifted_other=other, steps=steps, sim_time=env.sim_time,
                          wall_time=time.perf_counter() - t0, max_lift=best, timings=timings)
+    # a trial without a lift is still scored on the environment's region (as a preference failure)
+    region = region or getattr(getattr(env, "config", None), "grasp_region", None)
+    if region is not None:
+        record.grasp_region = region
+        record.on_region = bool(on_region and record.success)
     return record, frames
 
 

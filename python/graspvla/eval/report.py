@@ -10,7 +10,7 @@ from typing import Any
 
 from graspvla.eval.stats import Rate
 
-__all__ = ["TrialRecord", "format_table", "summarise", "write_report"]
+__all__ = ["TrialRecord", "format_preference_table", "format_table", "summarise", "write_report"]
 
 
 @dataclass
@@ -27,6 +27,9 @@ class TrialRecord:
         lifted_other: a different object was lifted (counted as failure).
         steps: policy queries used; ``sim_time``: simulated seconds; ``wall_time``: seconds.
         timings: seconds per stage (inference, control, physics, render).
+        grasp_region: the preference region the trial was scored on (None: no preference).
+        on_region: at lift time the fingers held the target by ``grasp_region`` only
+            (:mod:`graspvla.eval.preference`); False for trials without a lift.
     """
 
     policy: str
@@ -42,6 +45,13 @@ class TrialRecord:
     max_lift: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     video: str | None = None
+    grasp_region: str | None = None
+    on_region: bool | None = None
+
+    @property
+    def preference_success(self) -> bool:
+        """Lifted (:attr:`success`) and held by the preferred region (Table 4's overall success)."""
+        return bool(self.success and self.on_region)
 
 
 def summarise(records: list[TrialRecord]) -> dict[str, dict[str, dict[str, Rate]]]:
@@ -71,6 +81,25 @@ def format_table(records: list[TrialRecord], conditions: list[str]) -> str:
             cells = summary[policy].get(group, {})
             row = [str(cells.get(c, Rate(0, 0))) for c in conditions + ["all"]]
             lines.append(f"| {policy} | {group} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def format_preference_table(records: list[TrialRecord], order: list[str] | None = None) -> str:
+    """Markdown table in the style of the paper's Table 4 (few-shot post-training): one row per
+    policy (in ``order`` if given), its trials, the preference success rate (lifted AND held by the
+    preferred region) and the grasp success rate (lifted), each with its 95% Wilson interval."""
+    by_policy: dict[str, list[TrialRecord]] = defaultdict(list)
+    for r in records:
+        by_policy[r.policy].append(r)
+    names = [p for p in (order or []) if p in by_policy] + [p for p in by_policy if p not in (order or [])]
+    regions = sorted({r.grasp_region for r in records if r.grasp_region})
+    lines = [f"| model | trials | preference success ({', '.join(regions) or 'no region'}) | grasp success |",
+             "|---|---|---|---|"]
+    for p in names:
+        rs = by_policy[p]
+        pref = Rate(sum(r.preference_success for r in rs), len(rs))
+        grasp = Rate(sum(r.success for r in rs), len(rs))
+        lines.append(f"| {p} | {len(rs)} | {pref} | {grasp} |")
     return "\n".join(lines)
 
 

@@ -46,6 +46,9 @@ class SimEnvConfig:
         reach_tolerance / max_settle: loop executor: after a chunk (and before a gripper change)
             wait until the TCP is this close [m] (and within 3 degrees), at most this long [s].
         grasp_force / gripper_speed: loop executor: the Hand's grasp force [N] and speed [m/s].
+        grasp_region: a :mod:`graspvla.grasp.filters` region of the target (e.g. ``"mug_handle"``);
+            when set, :meth:`SimGraspEnv.region_status` reports whether the fingers hold the target
+            by it (the harness records it at lift time: the preference success of Table 4).
     """
 
     n_objects: tuple[int, int] = (1, 3)
@@ -62,6 +65,7 @@ class SimEnvConfig:
     max_settle: float = 1.0
     grasp_force: float = 30.0
     gripper_speed: float = 0.1
+    grasp_region: str | None = None
 
 
 class SimGraspEnv:
@@ -149,6 +153,15 @@ class SimGraspEnv:
         lifts = {oid: T[2, 3] - self._rest_z[oid] for oid, T in poses.items()}
         other = any(v > 0.05 for oid, v in lifts.items() if oid != target)
         return float(lifts[target]), bool(other)
+
+    def region_status(self) -> Any:
+        """Where the fingers touch the target now, relative to ``config.grasp_region``: a
+        :class:`graspvla.eval.preference.RegionContact`, or None when no region is configured."""
+        if self.config.grasp_region is None or self.sim is None:
+            return None
+        from graspvla.eval.preference import region_contact
+
+        return region_contact(self.sim, self.scene.target.id, self.config.grasp_region)
 
     @property
     def sim_time(self) -> float:
