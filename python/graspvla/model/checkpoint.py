@@ -39,6 +39,10 @@ def save_pretrained(model: GraspVLA, normalizer: Normalizer, directory: str | os
 
 
 def load_state_dict_checked(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str = "") -> None:
+    """Strict load that lists every missing / unexpected key (grouped over layer indices) and
+    every shape mismatch in one :class:`CheckpointError` instead of loading part of the model."""
+    from graspvla.model.convert import group_keys
+
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -47,11 +51,11 @@ def load_state_dict_checked(model: torch.nn.Module, state: dict[str, torch.Tenso
     if missing or unexpected or shapes:
         parts = []
         if missing:
-            parts.append(f"{len(missing)} missing keys (e.g. {missing[:5]})")
+            parts.append(f"{len(missing)} missing keys {group_keys(missing)}")
         if unexpected:
-            parts.append(f"{len(unexpected)} unexpected keys (e.g. {unexpected[:5]})")
+            parts.append(f"{len(unexpected)} unexpected keys {group_keys(unexpected)}")
         if shapes:
-            parts.append(f"{len(shapes)} shape mismatches (e.g. {shapes[:3]})")
+            parts.append(f"{len(shapes)} shape mismatches {shapes}")
         raise CheckpointError(f"{source}: " + "; ".join(parts) + ". Is the config.json the one the weights were "
                               "trained with?")
     model.load_state_dict(state, strict=True)

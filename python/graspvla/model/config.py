@@ -7,7 +7,15 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ExpertConfig", "GraspVLAConfig", "LMConfig", "VisionConfig", "preset"]
+__all__ = ["ExpertConfig", "GraspVLAConfig", "LMConfig", "PROMPT_OVERFLOW", "VisionConfig", "preset"]
+
+PROMPT_OVERFLOW = ("truncate_instruction", "error", "truncate")
+
+# Values a config.json that lacks a field gets, so that checkpoints saved before the field
+# existed load and tokenise exactly as they were trained (their prompts were cut at
+# max_prompt_tokens, which they all store). Fields not listed default to the dataclass default,
+# which reproduces the old behaviour (bin_base / embed_rows None = derived from text_vocab).
+LEGACY_DEFAULTS: dict[str, Any] = {"prompt_overflow": "truncate", "max_prompt_tokens": 64}
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -68,6 +76,24 @@ class GraspVLAConfig:
         use_pag: Progressive Action Generation (box and grasp tokens before the actions);
             False is the ablation whose prefix ends after the prompt.
         detach_prefix_for_actions: stop flow-matching gradients at the LM's K/V.
+        max_prompt_tokens: length limit of the prompt (template + instruction) in text tokens
+            (bytes for the built-in byte tokenizer, whose template alone is 47 bytes).
+        prompt_overflow: what a longer prompt does: ``"truncate_instruction"`` (default) cuts
+            the end of the instruction so the template's ``"?\nOut: "`` cue stays intact;
+            ``"error"`` raises :class:`~graspvla.errors.InvalidInputError`; ``"truncate"``
+            keeps the first ``max_prompt_tokens`` tokens of the whole prompt (the behaviour of
+            checkpoints whose config.json predates this field, which load with it).
+
+    Vocabulary (three numbers, because GraspVLA's differ):
+        text_vocab: the text tokenizer's base vocabulary (259 = bytes + BOS/EOS/PAD for the
+            built-in byte tokenizer; 92,544 for InternLM2).
+        bin_base: the bin tokens are ids ``[bin_base - n_bins, bin_base)`` (GraspVLA:
+            ``tokenizer.vocab_size - clip(digitize(x), 1, N)`` with the *base* vocab 92,544, i.e.
+            they reuse the last 256 text ids). None = ``text_vocab + n_bins`` (bins appended after
+            the text ids, our own tokenizers). Read it as :attr:`vocab_size`.
+        embed_rows: rows of the token embedding and the LM head (GraspVLA: 92,608 = 92,544 +
+            ``<PAD>``, padded to a multiple of 64). None = :attr:`vocab_size`. Read it as
+            :attr:`num_embeddings`.
     """
 
     image_size: int = 224
@@ -84,13 +110,39 @@ class GraspVLAConfig:
     flow_beta: tuple[float, float, float, float] = (1.5, 1.0, 0.001, 1.0)
     use_pag: bool = True
     detach_prefix_for_actions: bool = False
-    max_prompt_tokens: int = 64
+    max_prompt_tokens: int = 128
+    prompt_overflow: str = "truncate_instruction"
     text_vocab: int = 259  # bytes + BOS/EOS/PAD for the built-in byte tokenizer
+    bin_base: int | None = None
+    embed_rows: int | None = None
+
+    def __post_init__(self) -> None:
+        self.validate()
 
     @property
     def vocab_size(self) -> int:
-        """Base vocabulary: text tokens followed by the bin tokens (the last n_bins ids)."""
-        return self.text_vocab + self.n_bins
+        """The base vocabulary whose last ``n_bins`` ids are the bin tokens (GraspVLA's
+        ``tokenizer.vocab_size``): ``bin_base``, or ``text_vocab + n_bins`` when unset."""
+        return self.bin_base if self.bin_base is not None else self.text_vocab + self.n_bins
+
+    @property
+    def num_embeddings(self) -> int:
+        """Rows of the token embedding and the LM head: ``embed_rows``, or :attr:`vocab_size`."""
+        return self.embed_rows if self.embed_rows is not None else self.vocab_size
+
+    def validate(self) -> None:
+        """Raises :class:`~graspvla.errors.InvalidInputError` on inconsistent fields."""
+        from graspvla.errors import InvalidInputError
+
+        if self.prompt_overflow not in PROMPT_OVERFLOW:
+            raise InvalidInputError(f"prompt_overflow: expected one of {PROMPT_OVERFLOW}, got {self.prompt_overflow!r}")
+        if self.max_prompt_tokens < 1:
+            raise InvalidInputError(f"max_prompt_tokens: must be >= 1, got {self.max_prompt_tokens}")
+        if self.vocab_size < self.n_bins:
+            raise InvalidInputError(f"bin_base {self.vocab_size} leaves no room for {self.n_bins} bin tokens")
+        if self.num_embeddings < self.vocab_size:
+            raise InvalidInputError(f"embed_rows {self.num_embeddings} < bin_base {self.vocab_size}: the bin tokens "
+                                    "would have no embedding rows")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,6 +166,8 @@ class GraspVLAConfig:
         for k in ("cameras", "flow_beta"):
             if k in d:
                 d[k] = tuple(d[k])
+        for k, legacy in LEGACY_DEFAULTS.items():  # config.json written before the field existed
+            d.setdefault(k, legacy)
         return GraspVLAConfig(**d)
 
     def save(self, path: str | Path) -> None:
@@ -143,7 +197,7 @@ def preset(name: str) -> GraspVLAConfig:
                     VisionConfig(width=1152, depth=27, heads=16, mlp_dim=4304, patch_size=14, act="gelu_tanh")),
             lm=LMConfig(hidden=2048, layers=24, heads=16, kv_heads=8, head_dim=128, ffn=8192, rope_theta=1e6),
             expert=ExpertConfig(hidden=1024, ffn=2048),
-            text_vocab=92544 - 256)
+            text_vocab=92544, bin_base=92544, embed_rows=92608)
     from graspvla.errors import InvalidInputError
 
     raise InvalidInputError(f"unknown preset {name!r}: choose tiny, small or graspvla")

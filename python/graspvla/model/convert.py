@@ -1,26 +1,34 @@
 """Key mapping from the published GraspVLA checkpoint layout into :class:`GraspVLA`.
 
-The original state dict (PKU-EPIC/GraspVLA, ``model.safetensors``) uses
+The original state dict (PKU-EPIC/GraspVLA ``model.safetensors``: the ``state_dict`` of its
+``VLA`` module, loaded there with a strict ``load_state_dict``) uses
 
 * timm ViT names under ``backbone_2d.dino.model.*`` (DINOv2-L/14 with 4 registers and a CLS
   token, LayerScale ``ls1/ls2.gamma``) and ``backbone_2d.siglip.model.*`` (SigLIP-So400m/14,
   no CLS, an attention-pool head we do not use);
 * a Prismatic ``projector.projector.{0,2,4}`` MLP;
-* InternLM2 names under ``llm.model.*`` / ``llm.output`` with the fused ``attention.wqkv``
-  packed as [kv_heads, q_per_kv + 2, head_dim] along the output dimension;
-* the action expert as a second InternLM2 under ``action_expert.model.*`` (its embedding and
-  LM head are unused) and small input/output heads (names in :data:`EXPERT_HEAD_NAMES`,
-  [unverified] against the released file: pass ``renames`` to override).
+* InternLM2 names under ``llm.llm.model.*`` / ``llm.llm.output`` (``VLA.llm`` is an
+  ``LLMBackbone`` whose ``.llm`` is the ``InternLM2ForCausalLM``; a flattened ``llm.model.*``
+  is accepted too) with the fused ``attention.wqkv`` packed as [kv_heads, q_per_kv + 2,
+  head_dim] along the output dimension. Its embedding and LM head have 92,608 rows (base vocab
+  92,544 + ``<PAD>``, padded to a multiple of 64): set ``embed_rows`` accordingly;
+* the action expert as a second ``InternLM2ForCausalLM`` under ``action_expert.model.*`` (its
+  92,608-row embedding and ``action_expert.output`` LM head are unused);
+* the flow-matching heads of ``VLAFlowMatchingModule`` under ``flow_module.*``
+  (:data:`EXPERT_HEAD_NAMES`; note the original's spelling ``proprior_proj``).
 
 The conversion is exact: LayerScale is folded into the following linear layer, the CLS token
 plus its position embedding becomes a register, ``wqkv`` is split into q/k/v. Unused tensors
 (final ViT norms, SigLIP's pooling head, the expert's embedding/LM head) are listed in the
-report, never silently dropped; anything else unknown is an error.
+report, never silently dropped. Original keys the mapper does not know and parameters of ours
+that no original key fills are listed in full (grouped over layer indices) in the
+:class:`~graspvla.errors.CheckpointError`, or in the report with ``strict=False``.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -28,15 +36,21 @@ import torch
 from graspvla.errors import CheckpointError
 from graspvla.model.config import GraspVLAConfig
 
-__all__ = ["ConversionReport", "EXPERT_HEAD_NAMES", "convert_graspvla_state_dict", "load_graspvla_checkpoint"]
+__all__ = ["ConversionReport", "EXPERT_HEAD_NAMES", "convert_graspvla_state_dict", "group_keys",
+           "load_graspvla_checkpoint"]
 
+# Published module path (PKU-EPIC/GraspVLA vla_network/model/vla/flow_matching.py,
+# VLAFlowMatchingModule as VLA.flow_module) -> our module. action_time_mlp is
+# Sequential(Linear(2h -> h), SiLU, Linear(h -> h)).
 EXPERT_HEAD_NAMES: dict[str, str] = {
-    "proprio_proj": "proprio_in",
-    "action_in_proj": "action_in",
-    "action_time_mlp_in": "time_mlp_in",
-    "action_time_mlp_out": "time_mlp_out",
-    "action_out_proj": "action_out",
+    "flow_module.proprior_proj": "proprio_in",
+    "flow_module.action_in_proj": "action_in",
+    "flow_module.action_time_mlp.0": "time_mlp_in",
+    "flow_module.action_time_mlp.2": "time_mlp_out",
+    "flow_module.action_out_proj": "action_out",
 }
+
+_LLM_PREFIXES = ("llm.llm", "llm")  # the released module tree, then a flattened variant
 
 _UNUSED = [r"backbone_2d\.\w+\.model\.(norm|fc_norm|attn_pool|head)\..*", r"backbone_2d\.\w+\.model\.head\b.*",
            r"action_expert\.model\.tok_embeddings\.weight", r"action_expert\.output\.weight"]
@@ -46,12 +60,37 @@ _LM_LAYER = {"attention.wo.weight": "self_attn.o_proj.weight", "feed_forward.w1.
              "attention_norm.weight": "input_layernorm.weight", "ffn_norm.weight": "post_attention_layernorm.weight"}
 
 
+def group_keys(keys: list[str] | set[str]) -> list[str]:
+    """Keys with layer / block indices collapsed: ``a.layers.*.b (x24)``, so a full list stays short."""
+    groups: dict[str, list[str]] = {}
+    for k in sorted(keys):
+        groups.setdefault(re.sub(r"\.\d+\.", ".*.", k), []).append(k)
+    return sorted(v[0] if len(v) == 1 else f"{p} (x{len(v)})" for p, v in groups.items())
+
+
 @dataclass
 class ConversionReport:
-    """What the mapper did: ``unused`` original keys deliberately not loaded."""
+    """What the mapper did: ``unused`` original keys deliberately not loaded, ``folded``
+    tensors merged into others; with ``strict=False`` also ``unknown`` original keys it could
+    not place and ``missing`` parameters of ours left at their initial values."""
 
     unused: list[str] = field(default_factory=list)
     folded: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every original key was placed or deliberately unused, and every parameter was filled."""
+        return not self.unknown and not self.missing
+
+    def summary(self) -> str:
+        lines = [f"{len(self.unused)} original keys unused (by design), {len(self.folded)} tensors folded"]
+        for name, keys in (("original keys not understood", self.unknown), ("model parameters not filled", self.missing)):
+            if keys:
+                lines.append(f"{len(keys)} {name}:")
+                lines += [f"  {k}" for k in group_keys(keys)]
+        return "\n".join(lines)
 
 
 def _split_wqkv(w: torch.Tensor, heads: int, kv_heads: int, head_dim: int, key: str
@@ -137,21 +176,40 @@ def _convert_vit(state: dict[str, torch.Tensor], src: str, dst: str, n_patches: 
             used.add(p + name)
 
 
+def _llm_prefix(state: dict[str, torch.Tensor]) -> str:
+    for p in _LLM_PREFIXES:
+        if f"{p}.model.tok_embeddings.weight" in state or any(k.startswith(f"{p}.model.layers.") for k in state):
+            return p
+    return _LLM_PREFIXES[0]
+
+
 def convert_graspvla_state_dict(state: dict[str, torch.Tensor], config: GraspVLAConfig,
-                                renames: dict[str, str] | None = None
+                                renames: dict[str, str] | None = None, strict: bool = True
                                 ) -> tuple[dict[str, torch.Tensor], ConversionReport]:
-    """Maps an original-layout state dict to ours. Raises :class:`CheckpointError` on keys it
-    does not know (listing them); shapes are checked when the result is loaded."""
+    """Maps an original-layout state dict to ours. ``renames`` ({original module path: ours})
+    extends / overrides :data:`EXPERT_HEAD_NAMES`. Original keys the mapper does not know raise
+    :class:`CheckpointError` listing all of them (``strict=False``: listed in
+    ``report.unknown``). Shapes and missing parameters are checked when the result is loaded
+    (:func:`load_graspvla_checkpoint`); the embedding's row count is checked here because it
+    needs a config field (``embed_rows``)."""
     out: dict[str, torch.Tensor] = {}
     used: set[str] = set()
     report = ConversionReport()
     n = [(config.image_size // v.patch_size) ** 2 for v in config.vision]
     _convert_vit(state, "backbone_2d.dino.model", "towers.0", n[0], out, used, report)
     _convert_vit(state, "backbone_2d.siglip.model", "towers.1", n[1], out, used, report)
-    _convert_lm(state, "llm", "layers", config, out, used)
+    llm = _llm_prefix(state)
+    _convert_lm(state, llm, "layers", config, out, used)
     _convert_lm(state, "action_expert", "expert_layers", config, out, used)
-    direct = {"llm.model.tok_embeddings.weight": "embed_tokens.weight", "llm.model.norm.weight": "norm.weight",
-              "llm.output.weight": "lm_head.weight", "action_expert.model.norm.weight": "expert_norm.weight"}
+    direct = {f"{llm}.model.tok_embeddings.weight": "embed_tokens.weight", f"{llm}.model.norm.weight": "norm.weight",
+              f"{llm}.output.weight": "lm_head.weight", "action_expert.model.norm.weight": "expert_norm.weight"}
+    emb = state.get(f"{llm}.model.tok_embeddings.weight")
+    if emb is not None and emb.shape[0] != config.num_embeddings:
+        raise CheckpointError(
+            f"{llm}.model.tok_embeddings.weight has {emb.shape[0]} rows but the config's embedding has "
+            f"{config.num_embeddings} (embed_rows={config.embed_rows}, bin_base={config.vocab_size}): set embed_rows="
+            f"{emb.shape[0]} (GraspVLA: 92,608 = InternLM2's 92,544 + <PAD>, padded to a multiple of 64) and keep "
+            "bin_base at the tokenizer's base vocabulary (92,544) so the bin tokens keep their ids")
     for i in (0, 2, 4):
         for t in ("weight", "bias"):
             direct[f"projector.projector.{i}.{t}"] = f"projector.{i}.{t}"
@@ -163,24 +221,29 @@ def convert_graspvla_state_dict(state: dict[str, torch.Tensor], config: GraspVLA
         if k in direct:
             out[direct[k]] = v
             used.add(k)
-    unknown = []
     for k in state:
         if k in used:
             continue
         if any(re.fullmatch(p, k) for p in _UNUSED):
             report.unused.append(k)
         else:
-            unknown.append(k)
-    if unknown:
-        raise CheckpointError(f"{len(unknown)} keys of the original checkpoint are not understood by the mapper "
-                              f"(e.g. {sorted(unknown)[:8]}); pass renames={{original_prefix: our_prefix}} for "
-                              "renamed heads")
+            report.unknown.append(k)
+    if report.unknown and strict:
+        raise CheckpointError(f"{len(report.unknown)} keys of the original checkpoint are not understood by the mapper:\n"
+                              + "\n".join(f"  {k}" for k in group_keys(report.unknown))
+                              + "\npass renames={original_module_path: our_module_path} for renamed heads, or "
+                              "strict=False to load the rest and get them in report.unknown")
     return out, report
 
 
-def load_graspvla_checkpoint(path: str, config: GraspVLAConfig, renames: dict[str, str] | None = None):
+def load_graspvla_checkpoint(path: str, config: GraspVLAConfig, renames: dict[str, str] | None = None,
+                             strict: bool = True):
     """Builds a :class:`GraspVLA` from an original ``model.safetensors`` (local file) and the
-    matching config. Missing / unexpected keys and shape mismatches raise CheckpointError."""
+    matching config; returns ``(model, report)``. With ``strict`` (default), unknown original
+    keys, parameters no original key fills, unexpected keys and shape mismatches raise
+    :class:`CheckpointError` with the full (grouped) lists. ``strict=False`` loads what maps,
+    leaves the rest at its initial values, lists it in ``report.unknown`` / ``report.missing``
+    and warns; shape mismatches always raise."""
     from safetensors.torch import load_file
 
     from graspvla.model.checkpoint import load_state_dict_checked
@@ -190,7 +253,19 @@ def load_graspvla_checkpoint(path: str, config: GraspVLAConfig, renames: dict[st
         state = load_file(str(path))
     except Exception as exc:
         raise CheckpointError(f"{path} could not be read: {exc}") from exc
-    mapped, report = convert_graspvla_state_dict(state, config, renames)
+    mapped, report = convert_graspvla_state_dict(state, config, renames, strict=strict)
     model = GraspVLA(config)
+    own = model.state_dict()
+    report.missing = sorted(set(own) - set(mapped))
+    if report.missing and strict:
+        raise CheckpointError(f"{path}: {len(report.missing)} parameters of the model are not filled by any key of the "
+                              "original checkpoint:\n" + "\n".join(f"  {k}" for k in group_keys(report.missing))
+                              + "\nis the config (depth, vision towers, use of the action expert) the checkpoint's? "
+                              "strict=False loads the rest and lists these in report.missing")
+    if not strict:
+        for k in report.missing:
+            mapped[k] = own[k]
+        if not report.ok:
+            warnings.warn(f"{path}: partial load\n{report.summary()}", stacklevel=2)
     load_state_dict_checked(model, mapped, str(path))
     return model.eval(), report

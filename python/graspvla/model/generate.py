@@ -55,11 +55,11 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     T0 = x.shape[1]
     n_suffix = 2 + c.chunk
     capacity = T0 + (8 + c.goal_dim if c.use_pag else 0) + 2 * c.proprio_dim + 1 + n_suffix
-    bins_lo = layout.bins.first_id
+    bins_lo, bins_hi = layout.bins.first_id, layout.bins.vocab_size  # (rows above bin_base, e.g. <PAD>, are not bins)
 
     def pick(logits: torch.Tensor) -> torch.Tensor:
         if constrained:
-            return logits[:, bins_lo:].argmax(-1) + bins_lo
+            return logits[:, bins_lo:bins_hi].argmax(-1) + bins_lo
         return logits.argmax(-1)
 
     t0 = time.perf_counter()

@@ -42,10 +42,10 @@ class GraspVLA(nn.Module):
         h = c.lm.hidden
         self.projector = nn.Sequential(nn.Linear(fused, 4 * fused), nn.GELU(), nn.Linear(4 * fused, h), nn.GELU(),
                                        nn.Linear(h, h))
-        self.embed_tokens = nn.Embedding(c.vocab_size, h)
+        self.embed_tokens = nn.Embedding(c.num_embeddings, h)
         self.layers = nn.ModuleList([DecoderLayer(h, c.lm.ffn, c.lm) for _ in range(c.lm.layers)])
         self.norm = RMSNorm(h, c.lm.norm_eps)
-        self.lm_head = nn.Linear(h, c.vocab_size, bias=False)
+        self.lm_head = nn.Linear(h, c.num_embeddings, bias=False)
         he = c.expert.hidden
         self.expert_layers = nn.ModuleList([DecoderLayer(he, c.expert.ffn, c.lm) for _ in range(c.lm.layers)])
         self.expert_norm = RMSNorm(he, c.lm.norm_eps)

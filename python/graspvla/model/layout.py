@@ -35,19 +35,49 @@ class Layout:
     without PAG (ablation) the box and goal tokens are absent."""
 
     def __init__(self, config: GraspVLAConfig, text: ByteTokenizer | None = None) -> None:
+        config.validate()
         self.config = config
         self.text = text if text is not None else ByteTokenizer()
-        if self.text.vocab_size > config.vocab_size:  # (GraspVLA's bins reuse the tail of the text vocab)
+        # Every text id needs an embedding row. (GraspVLA's bins reuse the tail of the base text
+        # vocab, and its <PAD> sits above the bins, inside the padded embedding.)
+        if self.text.vocab_size > config.num_embeddings:
             from graspvla.errors import CheckpointError
 
-            raise CheckpointError(f"text tokenizer has {self.text.vocab_size} ids but the model's vocabulary is "
-                                  f"{config.vocab_size} (text_vocab {config.text_vocab} + {config.n_bins} bins)")
+            raise CheckpointError(f"text tokenizer has {self.text.vocab_size} ids but the model's embedding has "
+                                  f"{config.num_embeddings} rows (embed_rows; bins end at bin_base "
+                                  f"{config.vocab_size}): set text_vocab / embed_rows to match the tokenizer")
         self.bins = BinTokenizer(config.vocab_size, config.n_bins)
         patches = (config.image_size // config.vision[0].patch_size) ** 2
         self.image_tokens = patches * len(config.cameras)
 
     def prompt(self, instruction: str) -> list[int]:
-        return self.text.encode(PROMPT.format(instruction=instruction), self.config.max_prompt_tokens)
+        """Text ids of ``PROMPT`` around ``instruction``, at most ``config.max_prompt_tokens``;
+        a longer prompt follows ``config.prompt_overflow`` (see :class:`GraspVLAConfig`)."""
+        c = self.config
+        limit = c.max_prompt_tokens
+        ids = self.text.encode(PROMPT.format(instruction=instruction))
+        if len(ids) <= limit:
+            return ids
+        if c.prompt_overflow == "truncate":  # legacy: the end of the prompt (its "Out: " cue) is cut
+            return ids[:limit]
+        from graspvla.errors import InvalidInputError
+
+        template = len(self.text.encode(PROMPT.format(instruction="")))
+        if c.prompt_overflow == "error" or template > limit:
+            raise InvalidInputError(
+                f"instruction {instruction[:40]!r}...: the prompt is {len(ids)} tokens, more than max_prompt_tokens "
+                f"= {limit} (the template alone takes {template}); shorten the instruction, or use a config with a "
+                "larger max_prompt_tokens or prompt_overflow='truncate_instruction'")
+        # truncate_instruction: the longest prefix of the instruction (in characters, so UTF-8
+        # and BPE merges stay valid) whose whole prompt fits; the template is never cut.
+        lo, hi = 0, len(instruction)  # fits(lo) holds, fits(hi) does not
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if len(self.text.encode(PROMPT.format(instruction=instruction[:mid]))) <= limit:
+                lo = mid
+            else:
+                hi = mid
+        return self.text.encode(PROMPT.format(instruction=instruction[:lo]))
 
     def head(self, instruction: str) -> list[int]:
         """BOS, image slots (-1) and the prompt: the part every sample starts with."""

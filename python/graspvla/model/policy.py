@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -43,7 +44,7 @@ class Observation:
 class Prediction:
     boxes: np.ndarray  # (2, 4) pixels of the input images (front, side): x0, y0, x1, y1
     grasp: np.ndarray  # (6,) grasp pose xyz + rpy, base frame
-    actions: np.ndarray  # (H, 7) delta actions in robot units
+    actions: np.ndarray  # (H, 7) delta actions in robot units ((M, 7) when resampled to the control period)
     timings: dict[str, float]
 
     @property
@@ -73,16 +74,57 @@ class Policy(Protocol):
 
 
 class GraspVLAPolicy:
-    """Wraps a model and its normalisation statistics."""
+    """Wraps a model and its normalisation statistics.
+
+    Action post-processing runs in the C++ :mod:`graspvla.flow` kernels (the same code as the
+    real-time path): un-normalisation with the stored percentile statistics, then optional
+    clamping to ``action_limits`` = (lo, hi) per action dimension in robot units (e.g. maximum
+    step deltas [m, rad] and the gripper's [0, 1]), then optional resampling of the chunk from
+    ``chunk_dt`` [s] per action (GraspVLA: 0.3) to ``control_dt`` [s] with ``resample_modes``
+    per dimension (default for 7-d deltas: ``["delta"] * 6 + ["hold"]``, which preserves the
+    chunk's summed translation / Euler deltas and holds the gripper target; see
+    :func:`graspvla.flow.resample`). Without limits and ``control_dt`` the result equals
+    ``normalizer.action_inverse``.
+    """
 
     name = "graspvla"
 
     def __init__(self, model: GraspVLA, normalizer: Normalizer, history_stride: int = 3, seed: int = 0,
-                 constrained: bool = True) -> None:
+                 constrained: bool = True, action_limits: tuple[Sequence[float], Sequence[float]] | None = None,
+                 control_dt: float | None = None, chunk_dt: float = 0.3,
+                 resample_modes: Sequence[str] | None = None) -> None:
         self.model, self.norm = model.eval(), normalizer
         self.history_stride, self.constrained = history_stride, constrained
         self.generator = torch.Generator().manual_seed(seed)
         self._queue: deque[np.ndarray] = deque()
+        A = model.config.action_dim
+        self.action_limits: tuple[np.ndarray, np.ndarray] | None = None
+        if action_limits is not None:
+            lo, hi = (np.asarray(v, dtype=np.float64) for v in action_limits)
+            if lo.shape != (A,) or hi.shape != (A,) or not np.all(lo <= hi):
+                raise InvalidInputError(f"action_limits: expected (lo, hi) of shape ({A},) with lo <= hi, got "
+                                        f"{lo.shape} / {hi.shape}")
+            self.action_limits = (lo, hi)
+        if control_dt is not None and not (control_dt > 0 and chunk_dt > 0):
+            raise InvalidInputError(f"control_dt and chunk_dt must be > 0 [s], got {control_dt} / {chunk_dt}")
+        self.control_dt, self.chunk_dt = control_dt, chunk_dt
+        if resample_modes is None:
+            resample_modes = ["delta"] * (A - 1) + ["hold"]
+        if len(resample_modes) != A:
+            raise InvalidInputError(f"resample_modes: one per action dimension ({A}), got {len(resample_modes)}")
+        self.resample_modes = list(resample_modes)
+
+    def postprocess_actions(self, actions: np.ndarray) -> np.ndarray:
+        """Normalised chunks (B, H, A) -> robot units (float64): un-normalise, clamp, resample
+        (C++ :mod:`graspvla.flow`)."""
+        from graspvla import flow
+
+        lo, hi = self.action_limits if self.action_limits is not None else (None, None)
+        out = flow.unnormalize_clamp(np.asarray(actions, dtype=np.float32), self.norm.action_min, self.norm.action_max,
+                                     lo, hi)
+        if self.control_dt is not None:
+            out = flow.resample(out, self.chunk_dt, self.control_dt, self.resample_modes)
+        return out
 
     @classmethod
     def from_pretrained(cls, directory: str, **kw: Any) -> GraspVLAPolicy:
@@ -119,11 +161,12 @@ class GraspVLAPolicy:
                        torch.tensor(np.array(prop), dtype=torch.float32), constrained=self.constrained,
                        generator=self.generator)
         preds = []
+        actions = self.postprocess_actions(out.actions)
         for k, o in enumerate(observations):
             h = np.asarray(o.front).shape[0]
             boxes = (out.box[k].reshape(2, 4) + 1.0) / 2.0 * h
-            preds.append(Prediction(boxes=boxes, grasp=self.norm.goal_inverse(out.goal[k]),
-                                    actions=self.norm.action_inverse(out.actions[k]), timings=dict(out.timings)))
+            preds.append(Prediction(boxes=boxes, grasp=self.norm.goal_inverse(out.goal[k]), actions=actions[k],
+                                    timings=dict(out.timings)))
         return preds
 
     def predict_action_chunk(self, obs: Observation) -> Prediction:

@@ -22,7 +22,8 @@ class ByteTokenizer:
         self.bos_id, self.eos_id, self.pad_id = 256, 257, 258
         self.vocab_size = 259
 
-    def encode(self, text: str, max_tokens: int = 64) -> list[int]:
+    def encode(self, text: str, max_tokens: int | None = None) -> list[int]:
+        """UTF-8 bytes; ``max_tokens`` keeps only the first ones (None: all)."""
         return list(text.encode("utf-8"))[:max_tokens]
 
     def decode(self, ids: list[int]) -> str:
@@ -34,7 +35,8 @@ class HFTextTokenizer:
     BPE trained on the fly) read from a local file; never downloads. BOS / EOS / PAD are
     looked up among its special tokens (``<s>``, ``</s>``, ``<PAD>`` / ``<pad>``; PAD falls
     back to EOS). Bin tokens are the last ``n_bins`` ids of the model's vocabulary as in
-    GraspVLA, so ``config.text_vocab + n_bins`` must equal the model's embedding rows."""
+    GraspVLA (``config.vocab_size``, i.e. ``bin_base``); every text id must have a row in the
+    model's embedding (``config.num_embeddings``)."""
 
     def __init__(self, path_or_json: str, from_string: bool = False) -> None:
         from tokenizers import Tokenizer
@@ -57,7 +59,8 @@ class HFTextTokenizer:
         pad = find("<PAD>", "<pad>", "[PAD]")
         self.bos_id, self.eos_id, self.pad_id = bos, eos, eos if pad is None else pad
 
-    def encode(self, text: str, max_tokens: int = 64) -> list[int]:
+    def encode(self, text: str, max_tokens: int | None = None) -> list[int]:
+        """Token ids without special tokens; ``max_tokens`` keeps only the first ones (None: all)."""
         return self.tok.encode(text, add_special_tokens=False).ids[:max_tokens]
 
     def decode(self, ids: list[int]) -> str:

@@ -1,7 +1,10 @@
 """The published-layout key mapper: a synthetic state dict with the original (timm /
-Prismatic / InternLM2) names at reduced width loads into our model, and the converted
-modules compute what the original layout computes (functional reference forwards written
-from the original tensors: timm ViT blocks with LayerScale and CLS, InternLM2 with fused wqkv)."""
+Prismatic / InternLM2 / flow_module) names and structure at reduced width loads into our
+model, and the converted modules compute what the original layout computes (functional
+reference forwards written from the original tensors: timm ViT blocks with LayerScale and CLS,
+InternLM2 with fused wqkv). The vocabulary has the real structure: bins reuse the tail of the
+base text vocab (300 here, 92,544 in GraspVLA) and the embedding has more rows (320 here: +PAD,
+padded to a multiple of 64; 92,608 in GraspVLA)."""
 
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ def _config() -> GraspVLAConfig:
                              pixel_mean=IMAGENET_MEAN, pixel_std=IMAGENET_STD),
                 VisionConfig(width=24, depth=3, heads=2, mlp_dim=40, patch_size=14, act="gelu_tanh")),
         lm=LMConfig(hidden=64, layers=2, heads=4, kv_heads=2, head_dim=16, ffn=96, rope_theta=1e6, norm_eps=1e-5),
-        expert=ExpertConfig(hidden=32, ffn=48))
+        expert=ExpertConfig(hidden=32, ffn=48),
+        text_vocab=300, bin_base=300, embed_rows=320)
 
 
 def _original_state(c: GraspVLAConfig, g: torch.Generator) -> dict[str, torch.Tensor]:
@@ -56,9 +60,9 @@ def _original_state(c: GraspVLAConfig, g: torch.Generator) -> dict[str, torch.Te
     for i, (o, k) in zip((0, 2, 4), ((4 * f, f), (h, 4 * f), (h, h))):
         st[f"projector.projector.{i}.weight"], st[f"projector.projector.{i}.bias"] = r(o, k), r(o)
     grp = c.lm.heads // c.lm.kv_heads
-    for src, hid, ffn in (("llm", h, c.lm.ffn), ("action_expert", c.expert.hidden, c.expert.ffn)):
-        st[f"{src}.model.tok_embeddings.weight"] = r(c.vocab_size, hid)
-        st[f"{src}.output.weight"] = r(c.vocab_size, hid)
+    for src, hid, ffn in (("llm.llm", h, c.lm.ffn), ("action_expert", c.expert.hidden, c.expert.ffn)):
+        st[f"{src}.model.tok_embeddings.weight"] = r(c.num_embeddings, hid)
+        st[f"{src}.output.weight"] = r(c.num_embeddings, hid)
         st[f"{src}.model.norm.weight"] = 1 + r(hid)
         for i in range(c.lm.layers):
             b = f"{src}.model.layers.{i}."
@@ -68,9 +72,9 @@ def _original_state(c: GraspVLAConfig, g: torch.Generator) -> dict[str, torch.Te
             st[b + "feed_forward.w2.weight"] = r(hid, ffn)
             st[b + "attention_norm.weight"], st[b + "ffn_norm.weight"] = 1 + r(hid), 1 + r(hid)
     he = c.expert.hidden
-    for name, (o, k) in {"proprio_proj": (he, 7), "action_in_proj": (he, 7), "action_time_mlp_in": (he, 2 * he),
-                         "action_time_mlp_out": (he, he), "action_out_proj": (7, he)}.items():
-        st[name + ".weight"], st[name + ".bias"] = r(o, k), r(o)
+    for name, (o, k) in {"proprior_proj": (he, 7), "action_in_proj": (he, 7), "action_time_mlp.0": (he, 2 * he),
+                         "action_time_mlp.2": (he, he), "action_out_proj": (7, he)}.items():
+        st[f"flow_module.{name}.weight"], st[f"flow_module.{name}.bias"] = r(o, k), r(o)
     return st
 
 
@@ -143,8 +147,10 @@ def test_original_layout_converts_exactly(tmp_path) -> None:
         mask = torch.ones(9, 9, dtype=torch.bool).tril()[None].expand(2, 9, 9)
         for i in range(c.lm.layers):
             ours, _ = model.layers[i](x, cos, sin, mask)
-            torch.testing.assert_close(ours, _internlm2_layer(st, f"llm.model.layers.{i}.", c, x), atol=2e-5, rtol=1e-4)
-        torch.testing.assert_close(model.lm_head.weight, st["llm.output.weight"])
+            torch.testing.assert_close(ours, _internlm2_layer(st, f"llm.llm.model.layers.{i}.", c, x), atol=2e-5,
+                                       rtol=1e-4)
+        torch.testing.assert_close(model.lm_head.weight, st["llm.llm.output.weight"])
+        torch.testing.assert_close(model.embed_tokens.weight, st["llm.llm.model.tok_embeddings.weight"])
         torch.testing.assert_close(model.expert_layers[1].self_attn.k_proj.weight,
                                    st["action_expert.model.layers.1.attention.wqkv.weight"]
                                    .view(2, 4, 16, -1)[:, 2].reshape(32, -1))
@@ -153,17 +159,95 @@ def test_original_layout_converts_exactly(tmp_path) -> None:
 def test_unknown_and_misshapen_original_keys_are_reported() -> None:
     c = _config()
     st = _original_state(c, torch.Generator().manual_seed(0))
-    st["llm.model.layers.0.attention.rotary_emb.inv_freq"] = torch.zeros(8)
+    st["llm.llm.model.layers.0.attention.rotary_emb.inv_freq"] = torch.zeros(8)
     with pytest.raises(CheckpointError, match="rotary_emb"):
         convert_graspvla_state_dict(st, c)
     st = _original_state(c, torch.Generator().manual_seed(0))
-    st["llm.model.layers.0.attention.wqkv.weight"] = torch.zeros(10, c.lm.hidden)
+    st["llm.llm.model.layers.0.attention.wqkv.weight"] = torch.zeros(10, c.lm.hidden)
     with pytest.raises(CheckpointError, match="wqkv"):
         convert_graspvla_state_dict(st, c)
     st = _original_state(c, torch.Generator().manual_seed(0))
-    st["llm.model.norm.weight"] = torch.zeros(3)
+    st["llm.llm.model.norm.weight"] = torch.zeros(3)
     mapped, _ = convert_graspvla_state_dict(st, c)
     from graspvla.model.checkpoint import load_state_dict_checked
 
     with pytest.raises(CheckpointError, match="shape mismatches"):
         load_state_dict_checked(GraspVLA(c), mapped, "synthetic")
+
+
+def test_real_vocabulary_layout_bins_and_heads(tmp_path) -> None:
+    """Embedding rows (320) > bin base (300): the bins are the last 256 ids below the base, the
+    extra rows load, and the flow_module heads land on ours (action_time_mlp.0/.2 around SiLU)."""
+    from safetensors.torch import save_file
+
+    c = _config()
+    st = _original_state(c, torch.Generator().manual_seed(0))
+    save_file(st, str(tmp_path / "model.safetensors"))
+    model, report = load_graspvla_checkpoint(str(tmp_path / "model.safetensors"), c)
+    assert report.ok and not report.unknown and not report.missing
+    assert model.embed_tokens.weight.shape == (320, c.lm.hidden) and model.lm_head.weight.shape == (320, c.lm.hidden)
+    bins = model.layout.bins
+    assert bins.first_id == 300 - 256 and bins.encode([1.0, -1.0]).tolist() == [44, 299]
+    for ours, theirs in (("proprio_in", "proprior_proj"), ("action_in", "action_in_proj"),
+                         ("time_mlp_in", "action_time_mlp.0"), ("time_mlp_out", "action_time_mlp.2"),
+                         ("action_out", "action_out_proj")):
+        for t in ("weight", "bias"):
+            torch.testing.assert_close(getattr(model, ours).state_dict()[t], st[f"flow_module.{theirs}.{t}"])
+    # the flattened LLM prefix (llm.model.*) is accepted as well
+    flat = {("llm." + k[len("llm.llm."):] if k.startswith("llm.llm.") else k): v for k, v in st.items()}
+    mapped, _ = convert_graspvla_state_dict(flat, c)
+    torch.testing.assert_close(mapped["lm_head.weight"], st["llm.llm.output.weight"])
+
+
+def test_embedding_rows_mismatch_names_the_field() -> None:
+    c = _config()
+    st = _original_state(c, torch.Generator().manual_seed(0))
+    c.embed_rows = None  # 300 rows expected, the checkpoint has 320
+    with pytest.raises(CheckpointError, match="embed_rows=320"):
+        convert_graspvla_state_dict(st, c)
+
+
+def test_unfilled_and_unknown_keys_are_listed_in_full(tmp_path) -> None:
+    """A checkpoint whose heads are named differently must not load partially in silence."""
+    from safetensors.torch import save_file
+
+    c = _config()
+    st = _original_state(c, torch.Generator().manual_seed(0))
+    for t in ("weight", "bias"):
+        st[f"flow_module.action_head.{t}"] = st.pop(f"flow_module.action_out_proj.{t}")
+    for k in [k for k in st if k.startswith("action_expert.model.layers.1.")]:
+        del st[k]
+    save_file(st, str(tmp_path / "model.safetensors"))
+    with pytest.raises(CheckpointError) as e:
+        load_graspvla_checkpoint(str(tmp_path / "model.safetensors"), c)
+    assert "flow_module.action_head.weight" in str(e.value) and "flow_module.action_head.bias" in str(e.value)
+    with pytest.warns(UserWarning, match="partial load"):
+        model, report = load_graspvla_checkpoint(str(tmp_path / "model.safetensors"), c, strict=False)
+    assert sorted(report.unknown) == ["flow_module.action_head.bias", "flow_module.action_head.weight"]
+    assert {"action_out.weight", "action_out.bias", "expert_layers.1.self_attn.q_proj.weight",
+            "expert_layers.1.mlp.down_proj.weight"} <= set(report.missing)
+    assert "expert_layers.1.self_attn.q_proj.weight" in report.summary()
+    # strict without the unknown keys: the unfilled parameters are the error, listed in full
+    st2 = {k: v for k, v in st.items() if not k.startswith("flow_module.action_head.")}
+    save_file(st2, str(tmp_path / "m2.safetensors"))
+    with pytest.raises(CheckpointError, match="not filled") as e:
+        load_graspvla_checkpoint(str(tmp_path / "m2.safetensors"), c)
+    msg = str(e.value)
+    assert "action_out.weight" in msg and "expert_layers.1.self_attn.k_proj.weight" in msg
+    # renames fix a renamed head
+    with pytest.warns(UserWarning, match="expert_layers"):
+        model, report = load_graspvla_checkpoint(str(tmp_path / "model.safetensors"), c, strict=False,
+                                                 renames={"flow_module.action_head": "action_out"})
+    assert not report.unknown and "action_out.weight" not in report.missing
+
+
+def test_graspvla_preset_has_the_published_vocabulary() -> None:
+    from graspvla.model import preset
+
+    c = preset("graspvla")
+    assert (c.vocab_size, c.num_embeddings) == (92544, 92608)
+    with torch.device("meta"):
+        m = GraspVLA(c)
+    assert m.embed_tokens.weight.shape == (92608, 2048) and m.lm_head.weight.shape == (92608, 2048)
+    assert m.layout.bins.first_id == 92544 - 256
+    assert m.layout.bins.encode([1.0, -1.0]).tolist() == [92544 - 256, 92543]
