@@ -100,7 +100,8 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                        warmup_steps=args.warmup, freeze_vision=not args.train_vision, seed=args.seed,
                        num_workers=args.workers, checkpoint_every=args.checkpoint_every,
                        grounding_ratio=grounding_ratio)
-    return model, normalizer, dataset, Collator(model.config, normalizer), tcfg
+    # the model's own text tokenizer (a checkpoint's tokenizer.json with --init), not the byte default
+    return model, normalizer, dataset, Collator(model.config, normalizer, model.layout.text), tcfg
 
 
 def run(args: argparse.Namespace) -> int:
