@@ -194,7 +194,7 @@ class SimGraspEnv:
             self._step(100)
             # once in contact, command 1.5 cm below the contact width: with the width servo's
             # stiffness (2000 N/m) this squeezes with ~30 N (GraspVLA: 30 N), not the 140 N limit
-            sim.set_gripper(max(0.0, sim.gripper_width() - 0.015))
+            sim.set_gripper(min(0.08, max(0.0, sim.gripper_width() - 0.015)))  # fingers pushed apart can read > 0.08
             self._step(50)
         elif g > 0.6 and not self._gripper_open:
             self._gripper_open = True
