@@ -21,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of data order, init and noise")
     p.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
     p.add_argument("--init", default=None, help="start from this model directory instead of random weights")
+    p.add_argument("--max-episodes", type=int, default=None, metavar="N",
+                   help="train on the first N (successful) episodes only, over the --data sets in order "
+                        "(nested subsets for data-scaling runs); the normaliser is fitted on them too")
     add_grounding_arguments(p)
 
 
@@ -74,7 +77,7 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from graspvla.model import Collator, GraspVLA, preset
     from graspvla.model.checkpoint import from_pretrained
     from graspvla.train import TrainConfig
-    from graspvla.train.vla_data import EpisodeFrames, fit_normalizer
+    from graspvla.train.vla_data import fit_normalizer
 
     if args.steps < 1 or args.batch < 1 or args.lr <= 0:
         raise InvalidInputError("--steps and --batch must be >= 1 and --lr > 0")
@@ -92,7 +95,7 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if grounding_ratio > 0 and not model.config.use_pag:
         raise InvalidInputError("--grounding: grounding data supervises only the box tokens, which a model "
                                 "without PAG (--no-pag, or such an --init) does not have; drop one of them")
-    parts = [EpisodeFrames(d, model.config.image_size) for d in args.data]
+    parts = _episode_parts(args.data, model.config.image_size, getattr(args, "max_episodes", None))
     if normalizer is None:
         normalizer = fit_normalizer(parts[0], seed=args.seed)
     dataset = parts[0] if len(parts) == 1 else ConcatDataset(parts)
@@ -102,6 +105,33 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                        grounding_ratio=grounding_ratio)
     # the model's own text tokenizer (a checkpoint's tokenizer.json with --init), not the byte default
     return model, normalizer, dataset, Collator(model.config, normalizer, model.layout.text), tcfg
+
+
+def _episode_parts(data: list[str], image_size: int, max_episodes: int | None) -> list:  # type: ignore[type-arg]
+    """One :class:`EpisodeFrames` per dataset; with ``max_episodes`` only the first N episodes,
+    taken from the datasets in order."""
+    from graspvla.errors import InvalidInputError
+    from graspvla.train.vla_data import EpisodeFrames
+
+    if max_episodes is None:
+        return [EpisodeFrames(d, image_size) for d in data]
+    if max_episodes < 1:
+        raise InvalidInputError(f"--max-episodes must be >= 1, got {max_episodes}")
+    parts, left = [], max_episodes
+    for d in data:
+        full = EpisodeFrames(d, image_size)
+        take = min(left, full.reader.num_episodes)
+        parts.append(full if take == full.reader.num_episodes else EpisodeFrames(d, image_size, episodes=take))
+        left -= take
+        if left == 0:
+            return parts
+    raise InvalidInputError(f"--max-episodes {max_episodes}: the --data sets hold only {max_episodes - left} "
+                            f"episodes; generate more or ask for fewer")
+
+
+def _num_episodes(dataset) -> int:  # type: ignore[no-untyped-def]
+    parts = getattr(dataset, "datasets", [dataset])
+    return sum(int(getattr(getattr(p, "reader", None), "num_episodes", 0)) for p in parts)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         out = save_pretrained(model, normalizer, Path(args.out) / "model",
                               extra={"steps": result.steps, "final_loss": result.final_loss, "data": args.data,
                                      "preset": args.preset, "seconds": result.seconds,
+                                     "max_episodes": args.max_episodes, "episodes": _num_episodes(dataset),
                                      "grounding": args.grounding, "grounding_ratio": tcfg.grounding_ratio})
         print(f"[train] {result.steps} steps, final loss {result.final_loss:.4f}, model: {out}")
     return 0

@@ -12,6 +12,7 @@ import json
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,10 @@ class LeRobotReader:
         decode_images: set ``False`` to skip video decoding (numeric-only training, statistics).
         verify: ``"size"`` (default, cheap), ``"sha256"`` (full checksums) or ``"none"``.
         cache_files: how many decoded data files to keep per process.
+        episodes: a subset of the split's episodes: an int ``n`` keeps the first ``n`` (in the
+            split's order; graspvla's ``train`` split lists successes by seed, so these are the
+            first ``n`` successful episodes and a smaller subset is nested in a larger one), a
+            sequence keeps those ``episode_index`` values; ``None`` keeps all.
 
     ``reader[i]`` returns a dict: ``images`` {camera: (len(image_offsets), H, W, 3) uint8},
     ``state`` (len(state_offsets), D) float32 with ``state_is_pad``, ``action``
@@ -90,7 +95,8 @@ class LeRobotReader:
     """
 
     def __init__(self, root: str | os.PathLike[str], features: FeatureMap | None = None, window: WindowConfig | None = None,
-                 split: str | None = "train", decode_images: bool = True, verify: str = "size", cache_files: int = 4) -> None:
+                 split: str | None = "train", decode_images: bool = True, verify: str = "size", cache_files: int = 4,
+                 episodes: int | Sequence[int] | None = None) -> None:
         self.root = Path(root)
         info_path = self.root / "meta" / "info.json"
         if not info_path.exists():
@@ -139,7 +145,8 @@ class LeRobotReader:
                 raise InvalidInputError(f"split: {split!r} not in {sorted(self.info.get('splits', {}))}")
             a, b = (int(x) for x in str(rng).split(":"))
             sel = sel[(self._ep["episode_index"] >= a) & (self._ep["episode_index"] < b)]
-        self._sel = sel
+        self._sel = self._subset(sel, episodes)
+        sel = self._sel
         lengths = self._ep["dataset_to_index"][sel] - self._ep["dataset_from_index"][sel]
         self._cum = np.concatenate([[0], np.cumsum(lengths)])
         # first global index of every data file, over all episodes (not only the split)
@@ -151,6 +158,24 @@ class LeRobotReader:
         self._cache_files = cache_files
         self._tables: OrderedDict[tuple[int, int], dict[str, np.ndarray]] = OrderedDict()
         self._videos: dict[str, VideoReader] = {}
+
+    def _subset(self, sel: np.ndarray, episodes: int | Sequence[int] | None) -> np.ndarray:
+        if episodes is None:
+            return sel
+        if isinstance(episodes, (int, np.integer)):
+            if episodes < 1:
+                raise InvalidInputError(f"episodes: need at least 1 episode, got {episodes}")
+            if episodes > len(sel):
+                raise InvalidInputError(f"episodes: asked for the first {episodes} episodes but {self.root} has "
+                                        f"only {len(sel)} in this split; generate more or ask for fewer")
+            return sel[:int(episodes)]
+        wanted = np.asarray(list(episodes), dtype=np.int64)
+        have = self._ep["episode_index"][sel]
+        missing = np.setdiff1d(wanted, have)
+        if len(wanted) == 0 or len(missing):
+            raise InvalidInputError(f"episodes: {missing[:10].tolist() if len(missing) else 'an empty list'} not "
+                                    f"among the {len(sel)} episodes of this split of {self.root}")
+        return sel[np.isin(have, wanted)]
 
     def _load_tasks(self) -> dict[int, str]:
         p = self.root / "meta" / "tasks.parquet"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,19 @@ class EpisodeFrames(Dataset):
     Boxes of an invisible target (all -1) become (0, 0, 0, 0): the model learns to answer
     "not visible" with the corner box. ``seed`` per sample = the frame's global index, so the
     flow-matching noise of a frame is the same however the data is split over workers/ranks.
+    ``episodes`` selects a subset (see :class:`~graspvla.data.reader.LeRobotReader`): an int
+    ``n`` = the first ``n`` (successful) episodes, a sequence = those episode indices.
     """
 
-    def __init__(self, root: str, image_size: int = 224, reader: Any = None) -> None:
+    def __init__(self, root: str, image_size: int = 224, reader: Any = None,
+                 episodes: int | Sequence[int] | None = None) -> None:
         from graspvla.data.reader import LeRobotReader
 
-        self.reader = reader or LeRobotReader(root)
+        if reader is not None and episodes is not None:
+            from graspvla.errors import InvalidInputError
+
+            raise InvalidInputError("EpisodeFrames: pass episodes= to the reader you give, not to both")
+        self.reader = reader or LeRobotReader(root, episodes=episodes)
         self.image_size = image_size
 
     def __len__(self) -> int:

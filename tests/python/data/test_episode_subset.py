@@ -1,0 +1,85 @@
+"""Episode subsets (data-scaling runs): ``LeRobotReader(episodes=...)``, ``EpisodeFrames(episodes=...)``
+and ``graspvla train --max-episodes``: the first n episodes, nested, random access and DataLoader
+workers intact."""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from graspvla.data.reader import LeRobotReader
+from graspvla.errors import InvalidInputError
+
+
+def _episodes(reader: LeRobotReader) -> list[int]:
+    return sorted({reader[i]["episode_index"] for i in range(len(reader))})
+
+
+def test_first_n_episodes_are_nested_and_match_the_full_reader(small_dataset: Path) -> None:
+    full = LeRobotReader(small_dataset, decode_images=False)
+    assert full.num_episodes >= 6
+    prev: list[int] = []
+    for n in (1, 3, full.num_episodes):
+        sub = LeRobotReader(small_dataset, decode_images=False, episodes=n)
+        eps = _episodes(sub)
+        assert sub.num_episodes == n and len(eps) == n
+        assert eps[:len(prev)] == prev  # nested
+        prev = eps
+        # the subset's frames are the full reader's first frames, in the same order
+        for i in (0, len(sub) // 2, len(sub) - 1):
+            a, b = sub[i], full[i]
+            assert a["index"] == b["index"] and np.array_equal(a["action"], b["action"])
+    assert len(LeRobotReader(small_dataset, decode_images=False, episodes=full.num_episodes)) == len(full)
+
+
+def test_explicit_episode_list_and_errors(small_dataset: Path) -> None:
+    full = LeRobotReader(small_dataset, decode_images=False)
+    ids = _episodes(full)
+    pick = [ids[4], ids[1]]
+    sub = LeRobotReader(small_dataset, decode_images=False, episodes=pick)
+    assert _episodes(sub) == sorted(pick)
+    with pytest.raises(InvalidInputError, match="only"):
+        LeRobotReader(small_dataset, episodes=full.num_episodes + 1)
+    with pytest.raises(InvalidInputError, match="at least 1"):
+        LeRobotReader(small_dataset, episodes=0)
+    with pytest.raises(InvalidInputError, match="not"):
+        LeRobotReader(small_dataset, episodes=[10_000])
+
+
+def test_episode_frames_subset_pickles_and_loads_in_workers(small_dataset: Path) -> None:
+    from torch.utils.data import DataLoader
+
+    from graspvla.train.vla_data import EpisodeFrames, fit_normalizer
+
+    frames = EpisodeFrames(str(small_dataset), image_size=32, episodes=2)
+    assert frames.reader.num_episodes == 2
+    clone = pickle.loads(pickle.dumps(frames))
+    assert len(clone) == len(frames) and clone[len(frames) - 1]["seed"] == frames[len(frames) - 1]["seed"]
+    loader = DataLoader(frames, batch_size=None, num_workers=1, shuffle=False)
+    seeds = [int(s["seed"]) for s in loader]
+    assert seeds == [frames[i]["seed"] for i in range(len(frames))]
+    fit_normalizer(frames)  # statistics of the subset only
+    with pytest.raises(InvalidInputError):
+        EpisodeFrames(str(small_dataset), reader=frames.reader, episodes=1)
+
+
+def test_train_cli_max_episodes(small_dataset: Path, tmp_path: Path) -> None:
+    from graspvla.cli.train import add_arguments, build_training
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    full = LeRobotReader(small_dataset, decode_images=False)
+    n0 = full.num_episodes
+    first3 = len(LeRobotReader(small_dataset, decode_images=False, episodes=3))
+    base = ["--data", str(small_dataset), "--steps", "1", "--batch", "1", "--workers", "0", "--out", str(tmp_path)]
+    _, _, ds, _, _ = build_training(p.parse_args(base + ["--max-episodes", "3"]))
+    assert len(ds) == first3
+    # over two datasets in order: all of the first, then the first episodes of the second
+    _, _, ds, _, _ = build_training(p.parse_args(base + ["--data", str(small_dataset), "--max-episodes", str(n0 + 3)]))
+    assert len(ds) == len(full) + first3 and len(ds.datasets) == 2
+    with pytest.raises(InvalidInputError, match="hold only"):
+        build_training(p.parse_args(base + ["--max-episodes", str(n0 + 1)]))
