@@ -117,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     # 2. few-shot post-training through the CLI (LoRA on the LM's and the expert's projections)
     from graspvla.cli.main import main as cli
 
+    import shutil
+
+    shutil.rmtree(out / "finetune", ignore_errors=True)  # the trainer would resume a previous run's checkpoint
     t0 = time.perf_counter()
     rc = cli(["finetune", "--init", str(base), "--data", str(demos_dir), "--out", str(out / "finetune"),
               "--steps", str(args.steps), "--batch", str(args.batch), "--lr", str(args.lr),
@@ -124,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     if rc != 0:
         return rc
     t_finetune = time.perf_counter() - t0
+    losses = [json.loads(line)["loss"] for line in (out / "finetune" / "metrics.jsonl").read_text().splitlines()] or [float("nan")]
 
     # 3. closed loop on held-out mug scenes: base vs fine-tuned (same seeds)
     from graspvla.eval import format_preference_table
@@ -149,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
           f"contact lies on the handle (region `{REGION}`); grasp success = lifted. 95% Wilson intervals.", "",
           f"- base model: `{base}`", f"- demonstrations: {demo_stats} (handle-only grasps, mug-only scenes)",
           f"- fine-tuning: {args.steps} steps, batch {args.batch}, lr {args.lr}, LoRA rank {args.lora_rank}, "
-          f"{t_finetune:.0f} s",
+          f"{t_finetune:.0f} s, logged loss {losses[0]:.3f} -> {losses[-1]:.3f}",
           f"- evaluation: {args.trials} held-out mug scenes per model (seeds 100000+), {args.max_steps} queries, "
           f"executor {args.executor}, {t_eval:.0f} s", f"- total {time.perf_counter() - t_start:.0f} s"]
     (out / "report.md").write_text("\n".join(md) + "\n")
