@@ -17,7 +17,8 @@ categories (seen in action data) and optionally web categories (``--web``, held 
 ``--data`` is a dataset made by ``graspvla generate`` (repeatable: taken in order). Without it a
 small dataset is generated with ``--source`` (default ``test-scripted``: fast boxes without physics,
 only good for checking the plumbing). ``--quick`` (< 60 s, for the tests): tiny sizes, a few
-steps, one trial per model. Re-running with the same settings reuses the trained models.
+steps, one trial per model. Re-running with the same settings reuses the trained models;
+``--report-only`` rewrites the table and plot from the runs and trials already in ``--out``.
 """
 
 from __future__ import annotations
@@ -178,6 +179,11 @@ def rate(records: list[Any]) -> dict[str, Any]:
             "ci": list(r.interval), "text": str(r)}
 
 
+def mean_lift(records: list[Any]) -> float:
+    """Mean over trials of the highest the target rose [m]: a finer signal than success."""
+    return sum(r.max_lift for r in records) / len(records) if records else 0.0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", action="append", default=None, help="LeRobot v3 dataset (repeatable, taken in order)")
@@ -201,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-seed", type=int, default=1000, help="first scene seed (the same for every model)")
     ap.add_argument("--executor", default="direct", choices=("direct", "control_loop"), help="action executor")
     ap.add_argument("--expert", action="store_true", help="also evaluate the scripted expert (reference line)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite scaling.md/json/png from the trained runs and eval/trials.json already in --out")
     ap.add_argument("--quick", action="store_true",
                     help="tiny sizes, 2 steps, one synthetic and one web trial per model (< 60 s)")
     args = ap.parse_args(argv)
@@ -232,66 +240,85 @@ def main(argv: list[str] | None = None) -> int:
     # 1. train: the same preset, steps and seed; the first n episodes
     runs: dict[int, dict[str, Any]] = {}
     for n in counts:
+        stamp = out / f"n{n}" / "scaling_run.json"
+        if args.report_only:
+            if not stamp.is_file():
+                raise SystemExit(f"--report-only: {stamp} missing; run without --report-only first")
+            runs[n] = json.loads(stamp.read_text())
+            continue
         print(f"[scaling] training on the first {n} episodes ({args.steps} steps)", flush=True)
         runs[n] = train_one(n, args, out / f"n{n}")
-    t_train = time.perf_counter() - t_start
+    t_train = sum(float(r.get("seconds") or 0.0) for r in runs.values())
 
     # 2. closed loop: every model on the same scenes
     from graspvla.eval.harness import BenchmarkConfig, run_benchmark
     from graspvla.eval.model_policy import ModelPolicy
     from graspvla.eval.sim_env import ScriptedTopDownExpert, SimEnvConfig, SimGraspEnv
 
-    policies: list[Any] = []
-    for n in counts:
-        p = ModelPolicy.from_checkpoint(str(out / f"n{n}" / "model"))
-        p.name = f"{n} episodes"
-        policies.append(p)
-    if args.expert:
-        e = ScriptedTopDownExpert()
-        e.name = "scripted expert"
-        policies.append(e)
-    bench = BenchmarkConfig(conditions=conditions, synthetic_categories=synthetic, web_categories=web,
-                            trials_per_category=args.trials, max_steps=args.max_steps, seed=args.eval_seed,
-                            video_trials=0 if args.quick else 1)
-    t0 = time.perf_counter()
-    records = run_benchmark(lambda: SimGraspEnv(SimEnvConfig(executor=args.executor)), policies, bench, out / "eval",
-                            progress=not args.quick)
-    t_eval = time.perf_counter() - t0
+    names = [f"{n} episodes" for n in counts]
+    if args.report_only:
+        from graspvla.eval.report import _records_from_json
+
+        records = _records_from_json(out / "eval" / "trials.json")
+        t_eval = sum(r.wall_time for r in records)
+    else:
+        policies: list[Any] = []
+        for n, name in zip(counts, names):
+            p = ModelPolicy.from_checkpoint(str(out / f"n{n}" / "model"))
+            p.name = name
+            policies.append(p)
+        if args.expert:
+            e = ScriptedTopDownExpert()
+            e.name = "scripted expert"
+            policies.append(e)
+        bench = BenchmarkConfig(conditions=conditions, synthetic_categories=synthetic, web_categories=web,
+                                trials_per_category=args.trials, max_steps=args.max_steps, seed=args.eval_seed,
+                                video_trials=0 if args.quick else 1)
+        t0 = time.perf_counter()
+        records = run_benchmark(lambda: SimGraspEnv(SimEnvConfig(executor=args.executor)), policies, bench,
+                                out / "eval", progress=not args.quick)
+        t_eval = time.perf_counter() - t0
 
     # 3. table, json, plot
     groups = ["synthetic"] + (["web"] if web else [])
     rows = []
-    for n, p in zip(counts, policies):
-        mine = [r for r in records if r.policy == p.name]
+    for n, name in zip(counts, names):
+        mine = [r for r in records if r.policy == name]
         row = {"episodes": n, "frames": runs[n].get("frames"), "steps": args.steps, "final_loss": runs[n].get("final_loss"),
-               "train_seconds": runs[n].get("seconds"), "overall": rate(mine)}
+               "train_seconds": runs[n].get("seconds"), "overall": rate(mine), "mean_max_lift": mean_lift(mine)}
         for g in groups:
             row[g] = rate([r for r in mine if r.group == g])
         rows.append(row)
-    expert = rate([r for r in records if r.policy == "scripted expert"]) if args.expert else None
+    expert = None
+    if args.expert:
+        mine = [r for r in records if r.policy == "scripted expert"]
+        expert = {"overall": rate(mine), "mean_max_lift": mean_lift(mine)} | {
+            g: rate([r for r in mine if r.group == g]) for g in groups}
     plot_groups = groups if web else ["synthetic"]
-    png = plot(rows, plot_groups, expert, out / "scaling.png",
+    png = plot(rows, plot_groups, expert["overall"] if expert else None, out / "scaling.png",
                f"GraspVLA-{args.preset}: success vs training episodes ({args.steps} steps each)")
-    head = "| episodes | frames | steps | final loss | train s | " + " | ".join(groups) + (" | overall |" if web else " |")
+    head = ("| episodes | frames | steps | final loss | train s | " + " | ".join(groups) + (" | overall" if web else "")
+            + " | mean max lift |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for r in rows:
+    for r in rows + ([{"episodes": "scripted expert", "frames": "-", "steps": "-", "final_loss": None,
+                       "train_seconds": "-"} | expert] if expert else []):
         loss = f"{r['final_loss']:.3f}" if isinstance(r["final_loss"], float) else "-"
         cells = [r[g]["text"] for g in groups] + ([r["overall"]["text"]] if web else [])
         lines.append(f"| {r['episodes']} | {r['frames']} | {r['steps']} | {loss} | {r['train_seconds']} | "
-                     + " | ".join(cells) + " |")
-    if expert is not None:
-        lines.append(f"| scripted expert | - | - | - | - | {expert['text']}" + (" | |" if web else " |"))
+                     + " | ".join(cells) + f" | {100 * r['mean_max_lift']:.1f} cm |")
     table = "\n".join(lines)
     md = [f"# Data scaling: closed-loop success vs training episodes (GraspVLA-{args.preset})", "", table, "",
           "Cells: success rate [95% Wilson interval] (successes/trials). Success = the requested object lifted "
-          f">= 10 cm within {args.max_steps} policy queries; lifting another object fails.", "",
+          f">= 10 cm within {args.max_steps} policy queries; lifting another object fails. Mean max lift: the "
+          "highest the target rose, averaged over all of the model's trials.", "",
           f"- data: {args.data}; each run uses the FIRST n successful episodes (nested subsets, normaliser fitted on them)",
           f"- training: preset {args.preset}, {args.steps} steps, batch {args.batch}, lr {args.lr}, warm-up {args.warmup}, "
-          f"seed {args.seed}, vision {'trained' if args.train_vision else 'frozen'}, {t_train:.0f} s in total",
+          f"seed {args.seed}, vision {'trained' if args.train_vision else 'frozen'}, {t_train:.0f} s of training in total",
           f"- evaluation: conditions {conditions}, synthetic {synthetic}, web {web or 'none'}, {args.trials} trials per "
           f"(condition, category), scene seeds from {args.eval_seed} (the same for every model), executor {args.executor}, "
-          f"{t_eval:.0f} s",
-          f"- plot: `{png.name}`; per-trial report: `eval/report.md`; total {time.perf_counter() - t_start:.0f} s"]
+          f"{t_eval:.0f} s of trials",
+          f"- plot: `{png.name}`; per-trial report: `eval/report.md`"
+          + ("" if args.report_only else f"; total {time.perf_counter() - t_start:.0f} s")]
     if args.quick:
         md.append("- --quick: plumbing check only (a few steps on test data); the numbers mean nothing")
     (out / "scaling.md").write_text("\n".join(md) + "\n")

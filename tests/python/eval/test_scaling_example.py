@@ -60,7 +60,7 @@ def test_scaling_quick(tmp_path: Path) -> None:
             assert c["trials"] >= 1 and 0 <= c["successes"] <= c["trials"]
             assert 0.0 <= c["ci"][0] <= c["rate"] <= c["ci"][1] <= 1.0
         assert r["final_loss"] is not None and r["final_loss"] == r["final_loss"]  # finite, not NaN
-    assert data["expert"]["trials"] >= 1
+    assert data["expert"]["overall"]["trials"] >= 1 and data["expert"]["web"]["trials"] >= 1
     md = (out / "scaling.md").read_text()
     assert "| 1 |" in md and "| 2 |" in md and "scripted expert" in md and "web" in md
     info = json.loads((out / "n2" / "model" / "training_info.json").read_text())
@@ -68,3 +68,8 @@ def test_scaling_quick(tmp_path: Path) -> None:
     from PIL import Image
 
     assert Image.open(out / "scaling.png").size == (720, 460)
+    # --report-only rebuilds the same table from the saved runs and trials, without training or trials
+    table = md.split("\n\n")[1]
+    (out / "scaling.md").unlink()
+    assert ex.main(["--quick", "--expert", "--report-only", "--out", str(out)]) == 0
+    assert (out / "scaling.md").read_text().split("\n\n")[1] == table
