@@ -115,11 +115,12 @@ class SimGraspEnv:
         scene.target_id = ids[0] if scene.objects[ids[0]].id == ids[0] else scene.objects.index(
             next(o for o in scene.objects if o.id == ids[0]))
         h, w = self.config.image_size
-        self.sim = Simulator(scene, SimConfig(height=h, width=w))
+        # the direct executor's servos get the arm's gravity and Coriolis torques added, as the
+        # real Franka controller does internally (Simulator.step; the control loop steps itself)
+        self.sim = Simulator(scene, SimConfig(height=h, width=w, gravity_compensation=True))
         self.scene = scene
         m = self.sim.model
         self._q_range = m.jnt_range[:7].copy()
-        self._arm_dofs = np.array([m.jnt_dofadr[m.joint(f"fr3_joint{i}").id] for i in range(1, 8)])
         self._rest_z = {o.id: p[2, 3] for o, p in zip(scene.objects, self.sim.object_poses().values())}
         self.sim.set_joint_positions(scene.robot_q, gripper_width=0.08)
         self._gripper_open = True
@@ -217,12 +218,7 @@ class SimGraspEnv:
         return q_goal
 
     def _step(self, n: int) -> None:
-        # Gravity and Coriolis compensation on the arm, as the real Franka controller does
-        # internally, so the joint servos track without steady-state sag.
-        d = self.sim.data
-        for _ in range(n):
-            d.qfrc_applied[self._arm_dofs] = d.qfrc_bias[self._arm_dofs]
-            self.sim.step(1)
+        self.sim.step(n)
 
 
 class ScriptedTopDownExpert:
