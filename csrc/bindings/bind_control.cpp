@@ -149,6 +149,12 @@ class PyFrankaIO final : public RobotIO {
         copy7(st.attr("q"), s.q);
         copy7(st.attr("dq"), s.dq);
         copy7(st.attr("tau_ext_hat_filtered"), s.tau_ext);
+        if (mode_ == ControlMode::JointPosition) {  // the reference the robot holds, extrapolation included
+          copy7(st.attr("q_d"), s.q_c);
+          copy7(st.attr("dq_d"), s.dq_c);
+          copy7(st.attr("ddq_d"), s.ddq_c);
+          s.has_commanded = true;
+        }
         s.time = st.attr("time").attr("to_sec")().cast<double>();
         last_q_ = s.q;
         s.gripper_width = g_width_.load(std::memory_order_relaxed);
@@ -318,6 +324,7 @@ GRASPVLA_REGISTER_SUBMODULE(control, "1 kHz control loop: controllers, rate limi
       .def_readwrite("latency_compensation", &ControllerConfig::latency_compensation)
       .def_readwrite("cutoff_frequency", &ControllerConfig::cutoff_frequency)
       .def_readwrite("limit_rate", &ControllerConfig::limit_rate)
+      .def_readwrite("rate_limit_scale", &ControllerConfig::rate_limit_scale)
       .def_readwrite("joint_limit_margin", &ControllerConfig::joint_limit_margin)
       .def_readwrite("workspace_min", &ControllerConfig::workspace_min)
       .def_readwrite("workspace_max", &ControllerConfig::workspace_max)

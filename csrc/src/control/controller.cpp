@@ -62,7 +62,10 @@ Eigen::Matrix3d rotation_exp(const Eigen::Vector3d& r) noexcept {
 }
 
 Controller::Controller(const robot::RobotModel& model, const ControllerConfig& config) noexcept
-    : model_(model), cfg_(config), otg_(config.dt) {
+    : model_(model), rate_model_(model), cfg_(config), otg_(config.dt) {
+  const double rs = std::isfinite(cfg_.rate_limit_scale) ? std::clamp(cfg_.rate_limit_scale, 0.05, 1.0) : 1.0;
+  rate_model_.limits.ddq_max *= rs;
+  rate_model_.limits.dddq_max *= rs;
   ndof_ = cfg_.mode == ControlMode::CartesianImpedance ? 6 : 7;
   for (int i = 0; i < 7; ++i) {
     otg_in_.max_velocity[i] = 1.0;
@@ -387,7 +390,12 @@ Status Controller::update(const Input& in, Output& out) noexcept {
     }
   }
 
-  // 5) online trajectory generation
+  // 5) online trajectory generation. After lost cycles the robot extrapolated its reference by as
+  // many cycles; the desired motion advances as far, so it stays on time and continuous with it.
+  for (int k = 1; k < std::clamp(s.cycles, 1, 20); ++k) {
+    if (static_cast<int>(otg_.update(otg_in_, otg_out_)) < 0) break;
+    otg_out_.pass_to_input(otg_in_);
+  }
   Status st = otg_.update(otg_in_, otg_out_);
   if (static_cast<int>(st) < 0) {
     out.flags |= kFlagOtgFallback;
@@ -447,9 +455,17 @@ Status Controller::control_law(const Input& in, Output& out) noexcept {
   Vector7 tau = Vector7::Zero();
   switch (cfg_.mode) {
     case ControlMode::JointPosition: {
+      if (s.cycles > 1 && s.has_commanded && finite7(s.q_c) && finite7(s.dq_c) && finite7(s.ddq_c)) {
+        // packets were lost and the robot extrapolated its reference: continue from that, as
+        // libfranka's limitRate does, so the lost cycles do not read as a discontinuity. (Between
+        // losses our own double-precision history equals the robot's exactly; its float echo not.)
+        last_q_cmd_ = s.q_c;
+        last_dq_cmd_ = s.dq_c;
+        last_ddq_cmd_ = s.ddq_c;
+      }
       Vector7 q_cmd = lowpass(dt, q_d_, last_q_cmd_, cfg_.cutoff_frequency);
       if (cfg_.limit_rate) {
-        const Vector7 limited = limit_rate_position(model_, q_cmd, last_q_cmd_, last_dq_cmd_, last_ddq_cmd_, dt);
+        const Vector7 limited = limit_rate_position(rate_model_, q_cmd, last_q_cmd_, last_dq_cmd_, last_ddq_cmd_, dt);
         if ((limited - q_cmd).cwiseAbs().maxCoeff() > 1e-12) out.flags |= kFlagRateLimited;
         q_cmd = limited;
       }

@@ -48,7 +48,11 @@ Status LibfrankaIO::read(RobotState& s, double& dt) noexcept {
       s.q[i] = state.q[i];
       s.dq[i] = state.dq[i];
       s.tau_ext[i] = state.tau_ext_hat_filtered[i];
+      s.q_c[i] = state.q_d[i];  // the reference the robot holds, extrapolation over lost cycles included
+      s.dq_c[i] = state.dq_d[i];
+      s.ddq_c[i] = state.ddq_d[i];
     }
+    s.has_commanded = mode_ == ControlMode::JointPosition;
     const std::array<double, 7> c = model_->coriolis(state);
     for (int i = 0; i < 7; ++i) s.coriolis[i] = c[i];
     s.time = state.time.toSec();

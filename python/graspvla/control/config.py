@@ -31,6 +31,9 @@ class ControllerConfig:
     point k is due at ``stamp + (k + 1) * dt`` where ``stamp`` is the observation time, so the
     policy's inference time is already accounted for. ``gripper_max_*`` (m, m/s, N): gripper
     commands outside these limits are rejected (the Franka Hand: 8 cm, 70 N continuous).
+    ``rate_limit_scale``: fraction of the robot's acceleration and jerk limits the joint-position
+    rate limiter aims at, a margin for the float32 reference the robot echoes back and for the
+    correction after lost packets (0 < scale <= 1).
     """
 
     mode: ModeName = "joint_impedance"
@@ -57,6 +60,7 @@ class ControllerConfig:
     latency_compensation: float = 0.0
     cutoff_frequency: float = 100.0
     limit_rate: bool = True
+    rate_limit_scale: float = 0.9
     joint_limit_margin: float = 0.01
     workspace_min: tuple[float, float, float] = (-0.9, -0.9, -0.05)
     workspace_max: tuple[float, float, float] = (0.9, 0.9, 1.2)
@@ -74,6 +78,10 @@ class ControllerConfig:
             from graspvla.errors import InvalidInputError
 
             raise InvalidInputError(f"mode: expected one of {sorted(_MODES)}, got {self.mode!r}")
+        if not 0.0 < self.rate_limit_scale <= 1.0:
+            from graspvla.errors import InvalidInputError
+
+            raise InvalidInputError(f"rate_limit_scale: expected 0 < scale <= 1, got {self.rate_limit_scale!r}")
         c = _c.ControllerConfig()
         for f in fields(self):
             v = getattr(self, f.name)

@@ -42,6 +42,11 @@ struct ControllerConfig {
   // command shaping
   double cutoff_frequency = 100.0;  ///< Hz low-pass on the command (>= 1000 disables)
   bool limit_rate = true;           ///< libfranka limitRate on the command
+  /// Fraction of the robot's acceleration and jerk limits the rate limiter aims at (position mode).
+  /// The margin absorbs the float32 rounding of the reference the robot echoes back (q_d is a float
+  /// on the wire: ~1e-7 rad, i.e. ~100 rad/s^3 of jerk at 1 kHz) and the correction after lost
+  /// packets, so neither reads as a discontinuity at the robot. (0, 1].
+  double rate_limit_scale = 0.9;
 
   // safety
   double joint_limit_margin = 0.01;  ///< rad: targets must lie this far inside the joint limits
@@ -120,6 +125,7 @@ class Controller {
   Status control_law(const Input& in, Output& out) noexcept;
 
   robot::RobotModel model_;
+  robot::RobotModel rate_model_;  ///< model_ with the rate limiter's scaled acceleration and jerk limits
   ControllerConfig cfg_;
   robot::Workspace ws_;
   trajectory::OTG otg_;

@@ -57,6 +57,16 @@ struct RobotState {
   bool gripper_busy = false;          ///< the gripper is executing a command
   bool gripper_grasped = false;       ///< the last grasp ended with the width inside its epsilons
   std::uint64_t gripper_seq = 0;      ///< sequence number of the gripper command executing / last executed
+  /// Control cycles since the previous state (libfranka's readOnce duration / period): > 1 when
+  /// command packets were lost, and the robot extrapolated the joint position reference meanwhile.
+  int cycles = 1;
+  /// The joint position reference as the robot applied it (libfranka q_d / dq_d / ddq_d), including
+  /// its extrapolation over lost cycles. A position command must continue from this, as libfranka's
+  /// limitRate does, or the robot sees a velocity/acceleration discontinuity after a lost packet.
+  bool has_commanded = false;
+  Vector7 q_c = Vector7::Zero();    ///< rad
+  Vector7 dq_c = Vector7::Zero();   ///< rad/s
+  Vector7 ddq_c = Vector7::Zero();  ///< rad/s^2
 };
 
 /// A gripper command (Franka Hand semantics, libfranka franka::Gripper). The gripper is NOT part of
