@@ -20,9 +20,11 @@ commanded **opening width in metres** (0..0.08), a position servo on the finger 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -47,6 +49,23 @@ log = logging.getLogger(__name__)
 # franka_hand_spec attaches the hand subtree without a name prefix on purpose (same names as in
 # the arm model); MuJoCo then warns at every compile that saving to XML may be ambiguous.
 warnings.filterwarnings("ignore", message="Attaching a spec with an empty prefix")
+
+
+@contextlib.contextmanager
+def _quiet_empty_prefix() -> Iterator[None]:
+    """MuJoCo prints the same warning from C (mju_warning) at attach time, once per process per
+    hand; route C warnings through logging meanwhile and drop that one."""
+    previous = mujoco.get_mju_user_warning()
+
+    def handler(msg: str) -> None:
+        if "empty prefix" not in msg:
+            log.warning("MuJoCo: %s", msg)
+
+    mujoco.set_mju_user_warning(handler)
+    try:
+        yield
+    finally:
+        mujoco.set_mju_user_warning(previous)
 
 ARM_JOINTS: tuple[str, ...] = tuple(f"fr3_joint{i}" for i in range(1, 8))
 FINGER_JOINTS: tuple[str, str] = ("finger_joint1", "finger_joint2")
@@ -287,7 +306,8 @@ def franka_hand_spec(decimate: bool = True, mount: Mount = "mocap") -> mujoco.Mj
     spec.option.timestep = 0.002
     spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
     frame = spec.worldbody.add_frame()
-    hand = frame.attach_body(src.body("hand"), "", "")
+    with _quiet_empty_prefix():
+        hand = frame.attach_body(src.body("hand"), "", "")
     hand.pos = [0.0, 0.0, 0.0]
     hand.quat = [1.0, 0.0, 0.0, 0.0]
     if mount in ("free", "mocap"):
