@@ -20,6 +20,7 @@ loop resumes holding the current pose.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,20 +49,25 @@ class LoopExecutor:
         self.rejected_chunks = 0
         self.stops = 0
         self.gripper_commands = 0
+        self._on_waypoint: Callable[[bool], None] | None = None
 
     def close(self) -> None:
         self.loop.stop()
 
     # ---- execution ---------------------------------------------------------------------------
-    def execute(self, waypoints: list[tuple[np.ndarray, float]], gripper_open: bool) -> bool:
-        """Runs the waypoints; returns the gripper state afterwards (True = open)."""
+    def execute(self, waypoints: list[tuple[np.ndarray, float]], gripper_open: bool,
+                on_waypoint: Callable[[bool], None] | None = None) -> bool:
+        """Runs the waypoints; returns the gripper state afterwards (True = open).
+        ``on_waypoint(gripper_open)`` is called once each waypoint's time slot (``action_dt``)
+        has been stepped, so the caller can sample the state at the data's frame rate."""
         import mujoco
 
         pending: list[np.ndarray] = []
+        self._on_waypoint = on_waypoint
         for pose, g in waypoints:
             change = (g < 0.4 and gripper_open) or (g > 0.6 and not gripper_open)
             if change:
-                self._run_chunk(pending)
+                self._run_chunk(pending, gripper_open)
                 pending = []
                 if self._stopped():
                     break
@@ -71,13 +77,13 @@ class LoopExecutor:
                     break
             pending.append(pose)
         else:
-            self._run_chunk(pending)
+            self._run_chunk(pending, gripper_open)
             self._stopped()
         self.loop.read_records()  # the trace is not kept: drain the ring
         mujoco.mj_forward(self.sim.model, self.sim.data)  # observations see the current state
         return gripper_open
 
-    def _run_chunk(self, poses: list[np.ndarray]) -> None:
+    def _run_chunk(self, poses: list[np.ndarray], gripper_open: bool = True) -> None:
         from graspvla.errors import ControlError, InvalidInputError, LimitViolationError
 
         if not poses:
@@ -92,7 +98,11 @@ class LoopExecutor:
         except (InvalidInputError, LimitViolationError, ControlError):
             self.rejected_chunks += 1  # the arm holds its last safe target
             return
-        loop.step(int(round(len(poses) * dt / loop.loop_config.period)))
+        ticks = int(round(dt / loop.loop_config.period))
+        for _ in poses:  # one slot per waypoint, as the chunk was timed
+            loop.step(ticks)
+            if self._on_waypoint is not None:
+                self._on_waypoint(gripper_open)
         self._wait_for_reach(poses[-1])
 
     def _stopped(self) -> bool:

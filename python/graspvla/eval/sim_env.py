@@ -37,7 +37,7 @@ class SimEnvConfig:
         image_size: rendered (height, width) [px].
         speed_scale: fraction of the Franka joint limits used when executing actions.
         max_action_time: longest execution of one action [s].
-        proprio_history: how many past poses the observation carries (GraspVLA: 4).
+        proprio_history: how many past TCP poses the observation carries, one per executed action (GraspVLA: 4).
         executor: ``"direct"`` (IK + jerk-limited joint trajectory on MuJoCo's position servos)
             or ``"control_loop"`` (the 1 kHz C++ loop, :mod:`graspvla.eval.loop_executor`).
         loop_mode: the loop's controller (``"cartesian_impedance"``, GraspVLA's deployment mode,
@@ -140,12 +140,24 @@ class SimGraspEnv:
         for a in np.asarray(actions, dtype=np.float64):
             pose = apply_delta(pose, a)
             waypoints.append((pose, float(a[6])))
+        # The proprio history gets one row per executed action, as the training frames do (one
+        # per action at the data's frame rate), so "the pose 3 rows ago" means the same there and
+        # here. The last row is the pose the next observation is taken at.
+        rows: list[np.ndarray] = []
         if self.executor is not None:  # the 1 kHz control loop
-            self._gripper_open = self.executor.execute(waypoints, self._gripper_open)
+            def record(gripper_open: bool) -> None:
+                rows.append(np.r_[pose_to_xyz_rpy(self.sim.tcp_pose()), 1.0 if gripper_open else -1.0])
+
+            self._gripper_open = self.executor.execute(waypoints, self._gripper_open, on_waypoint=record)
         else:
             for pose, g in waypoints:
                 q_seed = self._execute_one(pose, g, q_seed)
-        self._history = (self._history + [self._proprio()])[-self.config.proprio_history:]
+                rows.append(self._proprio())
+        if rows:
+            rows[-1] = self._proprio()
+        else:
+            rows.append(self._proprio())
+        self._history = (self._history + rows)[-self.config.proprio_history:]
         return self._observation()
 
     def lift_status(self) -> tuple[float, bool]:

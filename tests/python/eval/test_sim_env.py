@@ -28,6 +28,11 @@ def test_observation_and_delta_execution(env: SimGraspEnv) -> None:
     moved = obs["tcp_pose"][:3, 3] - start[:3, 3]
     np.testing.assert_allclose(moved, [0.02, 0.02, -0.01], atol=3e-3)  # chained deltas, base frame
     np.testing.assert_allclose(obs["proprio"][-1, :6], pose_to_xyz_rpy(obs["tcp_pose"]), atol=1e-9)
+    # one history row per executed action (as training frames are): start, start, after 1, after 2
+    p = obs["proprio"][:, :3] - start[:3, 3]
+    np.testing.assert_allclose(p[1], 0.0, atol=1e-6)
+    np.testing.assert_allclose(p[2], [0.02, 0.0, 0.0], atol=3e-3)
+    np.testing.assert_allclose(p[3], [0.02, 0.02, -0.01], atol=3e-3)
     assert env.lift_status() == (pytest.approx(0.0, abs=2e-3), False)
 
 

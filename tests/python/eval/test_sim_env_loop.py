@@ -26,6 +26,12 @@ def test_chunks_run_through_the_loop(env: SimGraspEnv) -> None:
     start = obs["tcp_pose"].copy()
     obs = env.execute(np.array([[0.02, 0.0, 0.0, 0, 0, 0, 1.0], [0.0, 0.02, -0.01, 0, 0, 0, 1.0]]))
     np.testing.assert_allclose(obs["tcp_pose"][:3, 3] - start[:3, 3], [0.02, 0.02, -0.01], atol=5e-3)
+    # one history row per action slot, sampled as the loop runs: the arm was on its way to the
+    # first waypoint after the first slot, and at the end after settling
+    p = obs["proprio"][:, :3] - start[:3, 3]
+    np.testing.assert_allclose(p[1], 0.0, atol=1e-6)
+    assert 0.005 < p[2][0] < 0.03 and abs(p[2][2]) < 0.01
+    np.testing.assert_allclose(p[3], [0.02, 0.02, -0.01], atol=5e-3)
     loop = env.executor.loop
     assert loop.stats()["targets_received"] == 1 and loop.now() > 0.4  # one chunk, 2 x 0.2 s + settling
     assert env.sim.model.opt.timestep == pytest.approx(0.001)  # MuJoCo stepped at the loop's 1 kHz
