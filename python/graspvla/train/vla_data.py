@@ -218,8 +218,11 @@ class GroundingFrames(Dataset):
                 "bbox": np.stack([box, box]), "kind": "grounding", "seed": i}
 
 
-def fit_normalizer(dataset: EpisodeFrames, max_samples: int = 5000, seed: int = 0) -> Any:
-    """GraspVLA's percentile min/max statistics (1% / 99%) over up to ``max_samples`` frames."""
+def fit_normalizer(dataset: EpisodeFrames, max_samples: int = 5000, seed: int = 0,
+                   roll_offset: float = float(np.pi)) -> Any:
+    """GraspVLA's percentile min/max statistics (1% / 99%) over up to ``max_samples`` frames.
+    ``roll_offset`` pi: a downward-pointing TCP (roll +-pi) reads roll 0, so proprio and goal do
+    not wrap (see :class:`~graspvla.model.Normalizer`)."""
     from graspvla.model import Normalizer
 
     reader = dataset.reader
@@ -232,4 +235,4 @@ def fit_normalizer(dataset: EpisodeFrames, max_samples: int = 5000, seed: int = 
         actions = np.concatenate([np.asarray(reader[int(i)]["action"]) for i in idx])
     finally:
         reader.decode_images = saved
-    return Normalizer.fit(states, actions)
+    return Normalizer.fit(states, actions, roll_offset=roll_offset)
