@@ -163,7 +163,15 @@ class SynGraspSource:
             params["grasp_filter"] = self.grasp_filter
             grasps = filter_grasps(grasps, target.asset, self.grasp_filter)
         params["grasps_synthesised"] = len(grasps)
-        return [(np.asarray(g.pose_world, dtype=np.float64), float(g.width)) for g in grasps[: self.grasp_candidates]]
+        # A parallel-jaw grasp and its twin turned 180 degrees about the approach are the same
+        # grasp; always take the twin with the hand's x axis pointing away from the robot (as
+        # topdown_grasp does, and as the home pose holds it), so the wrist turns by at most 90
+        # degrees and the grasp yaw in the labels has one mode instead of two.
+        out = []
+        for g in grasps[: self.grasp_candidates]:
+            pair = (np.asarray(g.pose_world, dtype=np.float64), float(g.width))
+            out.append(_flip_about_approach(pair) if pair[0][0, 0] < 0 else pair)
+        return out
 
     def __call__(self, seed: int) -> Episode:
         from graspvla.robot import Robot

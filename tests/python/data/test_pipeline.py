@@ -59,3 +59,19 @@ def test_grasp_method_is_validated_and_heuristic_still_available():
     ep = replace(src, grasp_method="topdown")(1)
     assert ep.meta.params["grasp_stage"] == "topdown" and ep.meta.params["grasps_validated"] == []
     np.testing.assert_allclose(ep.meta.grasp_pose[:3, 2], [0, 0, -1], atol=1e-9)
+
+
+def test_synthesised_candidates_take_the_twin_facing_away_from_the_robot():
+    """Each candidate is the one of the two symmetric twins (180 degrees about the approach) with
+    the hand's x axis forward, so grasp yaw labels have one mode; the twin is the same grasp."""
+    from graspvla.scene import SceneConfig, generate_scene
+
+    src = _source()
+    cands = []
+    for seed in range(1, 5):
+        scene = generate_scene(SceneConfig(), seed=seed)
+        cands += src._grasp_candidates(scene, seed, {})
+    assert len(cands) >= 8
+    for T, w in cands:
+        assert T[0, 0] >= 0.0 and 0.0 < w <= 0.08
+        np.testing.assert_allclose(T[:3, :3].T @ T[:3, :3], np.eye(3), atol=1e-9)
