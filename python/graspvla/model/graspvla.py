@@ -207,8 +207,21 @@ class GraspVLA(nn.Module):
         hidden, cache = self.run_lm(x, prefix.positions.to(dev), self.causal_mask(key_mask))
         logits = self.lm_head(hidden)
         labels = prefix.labels.to(dev)
-        ce = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=IGNORE)
+        tok = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=IGNORE,
+                              reduction="none").view_as(labels)
+        sup = labels != IGNORE
+        ce = tok.sum() / sup.sum().clamp(min=1)
         metrics = {"ce": float(ce.detach())}
+        if self.config.use_pag:  # per part, to watch localisation (box) apart from the grasp (goal)
+            with torch.no_grad():
+                rank = sup.cumsum(1)  # 1..8 the box tokens, then the goal tokens, then EOS
+                n_sup = sup.sum(1, keepdim=True)
+                box = sup & (rank <= 8)
+                goal = sup & (rank > 8) & (rank < n_sup) & (n_sup > 9)
+                if bool(box.any()):
+                    metrics["ce_box"] = float(tok[box].mean())
+                if bool(goal.any()):
+                    metrics["ce_goal"] = float(tok[goal].mean())
         loss = ce
         is_action = batch["is_action"].to(dev)
         if bool(is_action.any()):

@@ -62,7 +62,19 @@ def test_overfits_a_small_batch(model: GraspVLA) -> None:
 def test_grounding_only_batch_has_no_flow_loss(model: GraspVLA) -> None:
     batch = Collator(model.config, Normalizer.identity())([make_sample(0, "grounding")])
     _, metrics = model.compute_loss(batch)
-    assert "flow" not in metrics
+    assert "flow" not in metrics and "ce_goal" not in metrics
+    # a grounding sample supervises 8 box tokens and EOS: the box part is its CE without EOS
+    labels = batch["prefix"].labels
+    sup = (labels != -100).sum().item()
+    assert sup == 9 and metrics["ce_box"] > 0
+
+
+def test_ce_parts_average_to_the_total(model: GraspVLA) -> None:
+    batch = Collator(model.config, Normalizer.identity())([make_sample(0), make_sample(1, "grounding")])
+    _, m = model.compute_loss(batch)
+    assert {"ce", "ce_box", "ce_goal", "flow"} <= set(m)
+    # supervised: 8 box + 6 goal + EOS, and 8 box + EOS: 24 tokens, of which the 2 EOS are in neither part
+    assert 16 * m["ce_box"] + 6 * m["ce_goal"] <= 24 * m["ce"] + 1e-4
 
 
 def test_cached_equals_uncached_and_batch_equals_single(model: GraspVLA) -> None:
