@@ -45,7 +45,7 @@ class SimEnvConfig:
         action_dt: loop executor: seconds between consecutive waypoints of a chunk [s].
         reach_tolerance / max_settle: loop executor: after a chunk (and before a gripper change)
             wait until the TCP is this close [m] (and within 3 degrees), at most this long [s].
-        grasp_force / gripper_speed: loop executor: the Hand's grasp force [N] and speed [m/s].
+        grasp_force / gripper_speed: the Hand's grasp force [N] (loop executor) and closing speed [m/s].
         grasp_region: a :mod:`graspvla.grasp.filters` region of the target (e.g. ``"mug_handle"``);
             when set, :meth:`SimGraspEnv.region_status` reports whether the fingers hold the target
             by it (the harness records it at lift time: the preference success of Table 4).
@@ -203,8 +203,13 @@ class SimGraspEnv:
         sim = self.sim
         if g < 0.4 and self._gripper_open:
             self._gripper_open = False
-            sim.set_gripper(0.0)
-            self._step(100)
+            # close at gripper_speed like the Hand (and the data pipeline), not a step to 0 that
+            # slams the fingers into the object
+            w0, dt = sim.gripper_width(), sim.timestep
+            for k in range(int(w0 / self.config.gripper_speed / dt) + 1):
+                sim.set_gripper(max(0.0, w0 - self.config.gripper_speed * (k + 1) * dt))
+                self._step(1)
+            self._step(50)
             # once in contact, command 1.5 cm below the contact width: with the width servo's
             # stiffness (2000 N/m) this squeezes with ~30 N (GraspVLA: 30 N), not the 140 N limit
             sim.set_gripper(min(0.08, max(0.0, sim.gripper_width() - 0.015)))  # fingers pushed apart can read > 0.08
