@@ -97,6 +97,21 @@ class BenchmarkConfig:
     video_trials: int = 1
 
 
+def _first_box_iou(env: Any, policy: Any) -> float | None:
+    """IoU of the policy's target boxes (``policy.last_prediction.boxes``, (2, 4) front/side
+    pixels) with the environment's ground truth (``env.target_boxes()``), mean over the cameras
+    that see the target; None when either side has no boxes."""
+    pred = getattr(getattr(policy, "last_prediction", None), "boxes", None)
+    truth = getattr(env, "target_boxes", None)
+    if pred is None or not callable(truth) or not np.all(np.isfinite(np.asarray(pred, dtype=np.float64))):
+        return None  # no boxes (scripted policies), or NaN boxes (the no-PAG ablation)
+    from graspvla.eval.report import box_iou
+
+    ious = [box_iou(np.asarray(p, dtype=np.float64), b) for p, b in zip(np.asarray(pred).reshape(-1, 4), truth())
+            if b is not None]
+    return float(np.mean(ious)) if ious else None
+
+
 def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, category: str, group: str,
               max_steps: int, lift_threshold: float, keep_frames: bool = False) -> tuple[TrialRecord, list[np.ndarray]]:
     """One closed-loop trial. Success = the target rose >= ``lift_threshold`` while no other
@@ -107,6 +122,7 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
     policy.reset()
     frames: list[np.ndarray] = []
     success = other = False
+    iou: float | None = None
     region: str | None = None
     on_region = False
     best = 0.0
@@ -117,6 +133,8 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
         t = time.perf_counter()
         actions = np.asarray(policy.act(obs), dtype=np.float64)
         timings["inference"] += time.perf_counter() - t
+        if steps == 1:
+            iou = _first_box_iou(env, policy)
         if actions.ndim != 2 or actions.shape[1] != 7 or not np.all(np.isfinite(actions)):
             break  # a broken policy output ends the trial as a failure
         t = time.perf_counter()
@@ -136,7 +154,7 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
             break
     record = TrialRecord(policy=policy.name, condition=condition.name, group=group, category=category, seed=seed,
                          success=success and not other, lifted_other=other, steps=steps, sim_time=env.sim_time,
-                         wall_time=time.perf_counter() - t0, max_lift=best, timings=timings)
+                         wall_time=time.perf_counter() - t0, max_lift=best, timings=timings, box_iou=iou)
     # a trial without a lift is still scored on the environment's region (as a preference failure)
     region = region or getattr(getattr(env, "config", None), "grasp_region", None)
     if region is not None:

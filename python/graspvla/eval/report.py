@@ -8,9 +8,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from graspvla.eval.stats import Rate
 
-__all__ = ["TrialRecord", "format_preference_table", "format_table", "summarise", "write_report"]
+__all__ = ["TrialRecord", "box_iou", "format_localisation_table", "format_preference_table", "format_table",
+           "summarise", "write_report"]
 
 
 @dataclass
@@ -30,6 +33,9 @@ class TrialRecord:
         grasp_region: the preference region the trial was scored on (None: no preference).
         on_region: at lift time the fingers held the target by ``grasp_region`` only
             (:mod:`graspvla.eval.preference`); False for trials without a lift.
+        box_iou: localisation at the first query: IoU of the policy's predicted target box with
+            the target's segmentation box, averaged over the cameras that see the target; None
+            for policies that predict no boxes (expert, random, the no-PAG ablation).
     """
 
     policy: str
@@ -47,6 +53,7 @@ class TrialRecord:
     video: str | None = None
     grasp_region: str | None = None
     on_region: bool | None = None
+    box_iou: float | None = None
 
     @property
     def preference_success(self) -> bool:
@@ -84,6 +91,32 @@ def format_table(records: list[TrialRecord], conditions: list[str]) -> str:
     return "\n".join(lines)
 
 
+def box_iou(a: Any, b: Any) -> float:
+    """Intersection over union of two boxes (x0, y0, x1, y1) [pixels]."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def format_localisation_table(records: list[TrialRecord]) -> str:
+    """Markdown table of the first-query target box per policy and group: mean IoU with the
+    segmentation box and the share of trials with IoU >= 0.5 (a finer signal than success: a
+    policy that cannot find the object cannot grasp it). Empty when no policy predicts boxes."""
+    cells: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in records:
+        if r.box_iou is not None:
+            cells[(r.policy, r.group)].append(r.box_iou)
+    if not cells:
+        return ""
+    lines = ["| policy | group | trials | mean box IoU | IoU >= 0.5 |", "|---|---|---|---|---|"]
+    for (policy, group), v in cells.items():
+        a = np.asarray(v)
+        lines.append(f"| {policy} | {group} | {len(a)} | {a.mean():.2f} | {Rate(int((a >= 0.5).sum()), len(a))} |")
+    return "\n".join(lines)
+
+
 def format_preference_table(records: list[TrialRecord], order: list[str] | None = None) -> str:
     """Markdown table in the style of the paper's Table 4 (few-shot post-training): one row per
     policy (in ``order`` if given), its trials, the preference success rate (lifted AND held by the
@@ -110,6 +143,9 @@ def write_report(records: list[TrialRecord], conditions: list[str], out_dir: str
     out.mkdir(parents=True, exist_ok=True)
     (out / "trials.json").write_text(json.dumps([asdict(r) for r in records], indent=1))
     md = [f"# {title}", "", format_table(records, conditions), ""]
+    loc = format_localisation_table(records)
+    if loc:
+        md += ["Localisation (target box predicted at the first query vs the segmentation box):", "", loc, ""]
     if notes:
         md += [notes, ""]
     md += ["Cells: success rate [95% Wilson interval] (successes/trials). Success = the requested",

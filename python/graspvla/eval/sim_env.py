@@ -176,6 +176,12 @@ class SimGraspEnv:
 
         return region_contact(self.sim, self.scene.target.id, self.config.grasp_region)
 
+    def target_boxes(self) -> list[tuple[int, int, int, int] | None]:
+        """The requested object's box (x0, y0, x1, y1) [pixels] in the front and side images of
+        the current state, from segmentation; None for a camera that does not see it."""
+        target = self.scene.target.id
+        return [self.sim.boxes(cam).get(target) for cam in ("front", "side")]
+
     @property
     def sim_time(self) -> float:
         return float(self.sim.time) if self.sim is not None else 0.0

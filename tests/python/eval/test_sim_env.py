@@ -50,3 +50,37 @@ def test_conditions_change_the_scene(env: SimGraspEnv) -> None:
     assert env.scene.table_height > basic_table + 0.05
     env.reset(2, CONDITIONS["distractors"], "mug")
     assert len(env.scene.objects) >= n_basic + 3  # five more dropped; a few may fall off
+
+
+def test_target_boxes_and_first_query_localisation(env: SimGraspEnv) -> None:
+    """The harness scores the policy's first target box against segmentation: a policy that
+    returns the true box scores IoU 1, a shifted one less, one without boxes None."""
+    from types import SimpleNamespace
+
+    env.reset(3, CONDITIONS["basic"], "can")
+    truth = env.target_boxes()
+    assert truth[0] is not None and truth[0][0] < truth[0][2] and truth[0][1] < truth[0][3]
+
+    class Boxer:
+        name = "boxer"
+
+        def __init__(self, shift: float) -> None:
+            self.shift = shift
+
+        def reset(self) -> None:
+            pass
+
+        def act(self, obs):  # noqa: ANN001, ANN201
+            boxes = np.array([b if b is not None else (0, 0, 0, 0) for b in env.target_boxes()], dtype=float)
+            boxes[:, [0, 2]] += self.shift
+            self.last_prediction = SimpleNamespace(boxes=boxes)
+            return np.zeros((1, 7)) + np.r_[np.zeros(6), 1.0]
+
+    exact, _ = run_trial(env, Boxer(0.0), 3, CONDITIONS["basic"], "can", "synthetic", 1, 0.1)
+    shifted, _ = run_trial(env, Boxer(4.0), 3, CONDITIONS["basic"], "can", "synthetic", 1, 0.1)
+    none, _ = run_trial(env, RandomPolicy(0), 3, CONDITIONS["basic"], "can", "synthetic", 1, 0.1)
+    assert exact.box_iou == pytest.approx(1.0) and 0.0 < shifted.box_iou < 1.0 and none.box_iou is None
+    from graspvla.eval.report import format_localisation_table
+
+    table = format_localisation_table([exact, shifted, none])
+    assert "| boxer | synthetic | 2 |" in table and "random" not in table
