@@ -211,7 +211,7 @@ class SimGraspEnv:
             self._gripper_open = False
             # close at gripper_speed like the Hand (and the data pipeline), not a step to 0 that
             # slams the fingers into the object
-            w0, dt = sim.gripper_width(), sim.timestep
+            w0, dt = min(0.08, sim.gripper_width()), sim.timestep  # fingers pushed apart can read > 0.08
             for k in range(int(w0 / self.config.gripper_speed / dt) + 1):
                 sim.set_gripper(max(0.0, w0 - self.config.gripper_speed * (k + 1) * dt))
                 self._step(1)
