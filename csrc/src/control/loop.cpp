@@ -197,6 +197,7 @@ void ControlLoop::tick(double now, double period_us) noexcept {
   r.period_us = period_us;
   r.seq = static_cast<double>(out_.seq);
   r.gripper_width = in_.state.gripper_width;
+  r.cycles = static_cast<double>(in_.state.cycles);
   records_.push(r);
 
   Snapshot& s = snapshots_.back();

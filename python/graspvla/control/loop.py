@@ -21,7 +21,7 @@ FLAGS: dict[str, int] = dict(_c.FLAGS)
 _COLS: list[tuple[str, int]] = [
     ("t", 1), ("q", 7), ("dq", 7), ("q_d", 7), ("dq_d", 7), ("ddq_d", 7), ("command", 7), ("x", 3),
     ("x_d", 3), ("f_ext", 1), ("stop_reason", 1), ("flags", 1), ("compute_us", 1), ("period_us", 1), ("seq", 1),
-    ("gripper_width", 1),
+    ("gripper_width", 1), ("cycles", 1),
 ]
 assert sum(n for _, n in _COLS) == _c.RECORD_WIDTH
 
@@ -33,7 +33,8 @@ class Trace:
     (x, y, z in m; rotation vector about the start orientation in rad). ``command``: torque without
     gravity (torque modes, Nm) or commanded joint positions (joint_position mode, rad).
     ``gripper_width``: measured opening width (m; 0 without a gripper); flags ``GRIPPER_BUSY`` /
-    ``GRIPPER_GRASPED`` carry the gripper's status."""
+    ``GRIPPER_GRASPED`` carry the gripper's status. ``cycles``: control periods the tick stands
+    for (1; more when a robot reported lost cycles and the desired motion advanced as far)."""
 
     t: F
     q: F
@@ -51,6 +52,7 @@ class Trace:
     period_us: F
     seq: NDArray[np.int64]
     gripper_width: F
+    cycles: NDArray[np.int64]
 
     @staticmethod
     def from_array(a: F) -> "Trace":
@@ -58,7 +60,7 @@ class Trace:
         c = 0
         for name, n in _COLS:
             col = a[:, c] if n == 1 else a[:, c:c + n]
-            if name in ("stop_reason", "flags", "seq"):
+            if name in ("stop_reason", "flags", "seq", "cycles"):
                 col = col.astype(np.int64)
             out[name] = np.ascontiguousarray(col)
             c += n

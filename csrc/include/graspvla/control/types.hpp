@@ -143,6 +143,7 @@ struct Record {
   double period_us;   ///< time since the previous tick started (us)
   double seq;         ///< sequence number of the target being followed
   double gripper_width;  ///< measured gripper opening width (m)
+  double cycles;      ///< control cycles this tick stands for (> 1: the robot reported lost cycles)
 };
 constexpr int kRecordWidth = static_cast<int>(sizeof(Record) / sizeof(double));
 
