@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "alloc_guard.hpp"
+#include "expect.hpp"
 #include "graspvla/control/controller.hpp"
 #include "graspvla/control/exchange.hpp"
 #include "graspvla/control/loop.hpp"
@@ -60,14 +61,6 @@ const char* kArmXml = R"(
   </actuator>
 </mujoco>)";
 
-int failures = 0;
-#define EXPECT(cond)                                                       \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "%s:%d: EXPECT failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                          \
-    }                                                                      \
-  } while (0)
 
 const Vector7 kHome = (Vector7() << 0.0, -0.3, 0.0, -2.0, 0.0, 1.7, 0.78).finished();
 
@@ -269,6 +262,6 @@ int main() {
   controller_modes();
   exchange_across_threads();
   loop_tick_with_mujoco();
-  if (failures) std::fprintf(stderr, "%d failures\n", failures);
-  return failures ? 1 : 0;
+  if (expect_failures) std::fprintf(stderr, "%d failures\n", expect_failures);
+  return expect_failures ? 1 : 0;
 }
