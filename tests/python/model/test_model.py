@@ -55,7 +55,7 @@ def test_overfits_a_small_batch(model: GraspVLA) -> None:
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert float(loss) < 0.1 * first, (first, float(loss))
+    assert float(loss.detach()) < 0.1 * first, (first, float(loss.detach()))
     assert "flow" in metrics
 
 
