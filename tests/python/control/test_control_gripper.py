@@ -179,9 +179,10 @@ def test_pylibfranka_bridge_gripper_worker():
         loop.step(5)
         with pytest.raises(InvalidInputError):
             loop.grasp(width=float("nan"))
-        t0 = time.monotonic()
         seq = loop.grasp(width=0.04, speed=0.2, force=30.0, epsilon_inner=0.04, epsilon_outer=0.04)
-        assert time.monotonic() - t0 < 1.0  # queued, not run on the caller's thread
+        # queued, not run on the caller's thread: run here, the fake's grasp would have blocked
+        # until its release (never set yet) and left the fingers at 0.031 m
+        assert not fake.release.is_set() and fake.width == 0.08
         _wait(lambda: len(fake.calls) == 1)
         assert fake.calls[0] == ("grasp", 0.04, 0.2, 30.0, 0.04, 0.04)  # the NaN command never got here
         loop.step(5)  # the arm keeps ticking while the Hand's call blocks
