@@ -392,7 +392,7 @@ Status Controller::update(const Input& in, Output& out) noexcept {
 
   // 5) online trajectory generation. After lost cycles the robot extrapolated its reference by as
   // many cycles; the desired motion advances as far, so it stays on time and continuous with it.
-  for (int k = 1; k < std::clamp(s.cycles, 1, 20); ++k) {
+  for (int k = 1; k < std::clamp(s.cycles, 1, kMaxLostCycles); ++k) {
     if (static_cast<int>(otg_.update(otg_in_, otg_out_)) < 0) break;
     otg_out_.pass_to_input(otg_in_);
   }

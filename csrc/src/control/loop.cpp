@@ -145,7 +145,7 @@ void ControlLoop::tick(double now, double period_us) noexcept {
   double dt = cfg_.period;
   Status rs = io_->read(in_.state, dt);
   // lost cycles (a self-paced robot reports the elapsed duration): the controller catches up
-  in_.state.cycles = std::isfinite(dt) ? static_cast<int>(std::clamp(std::lround(dt / cfg_.period), 1L, 20L)) : 1;
+  in_.state.cycles = std::isfinite(dt) ? static_cast<int>(std::clamp(std::lround(dt / cfg_.period), 1L, static_cast<long>(kMaxLostCycles))) : 1;
   if (io_->self_paced()) t_start = monotonic_seconds();  // a blocking read is waiting, not computing
   in_.time = now;
   if (first_tick_ || resume_request_.exchange(false, std::memory_order_acq_rel)) {

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from graspvla.eval.conditions import CONDITIONS, Condition
-from graspvla.eval.report import TrialRecord, write_report
+from graspvla.eval.report import TrialRecord, box_iou, write_report
 
 __all__ = ["BenchmarkConfig", "GraspEnv", "Policy", "RandomPolicy", "run_benchmark", "run_trial"]
 
@@ -105,8 +105,6 @@ def _first_box_iou(env: Any, policy: Any) -> float | None:
     truth = getattr(env, "target_boxes", None)
     if pred is None or not callable(truth) or not np.all(np.isfinite(np.asarray(pred, dtype=np.float64))):
         return None  # no boxes (scripted policies), or NaN boxes (the no-PAG ablation)
-    from graspvla.eval.report import box_iou
-
     ious = [box_iou(np.asarray(p, dtype=np.float64), b) for p, b in zip(np.asarray(pred).reshape(-1, 4), truth())
             if b is not None]
     return float(np.mean(ious)) if ious else None

@@ -49,7 +49,6 @@ class LoopExecutor:
         self.rejected_chunks = 0
         self.stops = 0
         self.gripper_commands = 0
-        self._on_waypoint: Callable[[bool], None] | None = None
 
     def close(self) -> None:
         self.loop.stop()
@@ -63,11 +62,10 @@ class LoopExecutor:
         import mujoco
 
         pending: list[np.ndarray] = []
-        self._on_waypoint = on_waypoint
         for pose, g in waypoints:
             change = (g < 0.4 and gripper_open) or (g > 0.6 and not gripper_open)
             if change:
-                self._run_chunk(pending, gripper_open)
+                self._run_chunk(pending, gripper_open, on_waypoint)
                 pending = []
                 if self._stopped():
                     break
@@ -77,13 +75,14 @@ class LoopExecutor:
                     break
             pending.append(pose)
         else:
-            self._run_chunk(pending, gripper_open)
+            self._run_chunk(pending, gripper_open, on_waypoint)
             self._stopped()
         self.loop.read_records()  # the trace is not kept: drain the ring
         mujoco.mj_forward(self.sim.model, self.sim.data)  # observations see the current state
         return gripper_open
 
-    def _run_chunk(self, poses: list[np.ndarray], gripper_open: bool = True) -> None:
+    def _run_chunk(self, poses: list[np.ndarray], gripper_open: bool,
+                   on_waypoint: Callable[[bool], None] | None) -> None:
         from graspvla.errors import ControlError, InvalidInputError, LimitViolationError
 
         if not poses:
@@ -101,8 +100,8 @@ class LoopExecutor:
         ticks = int(round(dt / loop.loop_config.period))
         for _ in poses:  # one slot per waypoint, as the chunk was timed
             loop.step(ticks)
-            if self._on_waypoint is not None:
-                self._on_waypoint(gripper_open)
+            if on_waypoint is not None:
+                on_waypoint(gripper_open)
         self._wait_for_reach(poses[-1])
 
     def _stopped(self) -> bool:

@@ -145,10 +145,8 @@ class SimGraspEnv:
         # here. The last row is the pose the next observation is taken at.
         rows: list[np.ndarray] = []
         if self.executor is not None:  # the 1 kHz control loop
-            def record(gripper_open: bool) -> None:
-                rows.append(np.r_[pose_to_xyz_rpy(self.sim.tcp_pose()), 1.0 if gripper_open else -1.0])
-
-            self._gripper_open = self.executor.execute(waypoints, self._gripper_open, on_waypoint=record)
+            self._gripper_open = self.executor.execute(waypoints, self._gripper_open,
+                                                       on_waypoint=lambda g: rows.append(self._proprio(g)))
         else:
             for pose, g in waypoints:
                 q_seed = self._execute_one(pose, g, q_seed)
@@ -187,9 +185,11 @@ class SimGraspEnv:
         return float(self.sim.time) if self.sim is not None else 0.0
 
     # ---- internals ----------------------------------------------------------------------
-    def _proprio(self) -> np.ndarray:
-        xyz_rpy = pose_to_xyz_rpy(self.sim.tcp_pose())
-        return np.r_[xyz_rpy, 1.0 if self._gripper_open else -1.0]
+    def _proprio(self, gripper_open: bool | None = None) -> np.ndarray:
+        """[x, y, z, roll, pitch, yaw, g] of the TCP now; g = +1 open / -1 closed (default: the
+        environment's gripper state)."""
+        open_ = self._gripper_open if gripper_open is None else gripper_open
+        return np.r_[pose_to_xyz_rpy(self.sim.tcp_pose()), 1.0 if open_ else -1.0]
 
     def _observation(self) -> dict[str, Any]:
         target = self.scene.target

@@ -47,6 +47,10 @@ inline const char* to_string(StopReason r) {
 }
 
 /// Measured robot state, as the backend reports it once per tick.
+/// The FCI aborts a motion after 20 consecutive lost packets, so a state never stands for more
+/// cycles than that; larger readings are clamped (and catching up further would be a jump).
+constexpr int kMaxLostCycles = 20;
+
 struct RobotState {
   Vector7 q = Vector7::Zero();        ///< joint positions (rad)
   Vector7 dq = Vector7::Zero();       ///< joint velocities (rad/s)
@@ -59,7 +63,7 @@ struct RobotState {
   std::uint64_t gripper_seq = 0;      ///< sequence number of the gripper command executing / last executed
   /// Control cycles since the previous state (libfranka's readOnce duration / period): > 1 when
   /// command packets were lost, and the robot extrapolated the joint position reference meanwhile.
-  int cycles = 1;
+  int cycles = 1;  ///< 1..kMaxLostCycles
   /// The joint position reference as the robot applied it (libfranka q_d / dq_d / ddq_d), including
   /// its extrapolation over lost cycles. A position command must continue from this, as libfranka's
   /// limitRate does, or the robot sees a velocity/acceleration discontinuity after a lost packet.
