@@ -10,7 +10,8 @@ from pathlib import Path
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, action="append", help="LeRobot v3 dataset directory (repeatable)")
     p.add_argument("--out", default="outputs/train", help="checkpoints, logs and the final model (out/model)")
-    p.add_argument("--preset", default="tiny", choices=["tiny", "small", "graspvla"], help="model size")
+    p.add_argument("--preset", default="tiny", choices=["tiny", "tiny-conv", "small", "graspvla"],
+                   help="model size (graspvla.model.config.PRESETS; tiny-conv: convolutional vision stems)")
     p.add_argument("--steps", type=int, default=2000, help="optimiser steps")
     p.add_argument("--batch", type=int, default=16, help="global batch size (split over ranks)")
     p.add_argument("--lr", type=float, default=3e-4, help="peak learning rate")
@@ -19,6 +20,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-pag", action="store_true", help="ablation: no box / grasp tokens")
     p.add_argument("--train-vision", action="store_true", help="also train the vision towers")
     p.add_argument("--seed", type=int, default=0, help="seed of data order, init and noise")
+    p.add_argument("--augment", type=float, default=None, metavar="MIN_SCALE",
+                   help="augment each view: a random square crop of MIN_SCALE..1 of the side, resized "
+                        "back (boxes move with it; base-frame labels stay), plus brightness/contrast "
+                        "jitter (graspvla.train.augment); e.g. 0.8")
     p.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
     p.add_argument("--init", default=None, help="start from this model directory instead of random weights")
     p.add_argument("--max-episodes", type=int, default=None, metavar="N",
@@ -107,6 +112,16 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return model, normalizer, dataset, Collator(model.config, normalizer, model.layout.text), tcfg
 
 
+def augmenter(args: argparse.Namespace, image_size: int):  # type: ignore[no-untyped-def]
+    """The Trainer's ``augment`` callable from ``--augment MIN_SCALE`` (None without it)."""
+    from graspvla.train.augment import AugmentConfig, Augmenter
+
+    lo = getattr(args, "augment", None)
+    if lo is None:
+        return None
+    return Augmenter(AugmentConfig(crop_scale=(lo, 1.0)), image_size)
+
+
 def _episode_parts(data: list[str], image_size: int, max_episodes: int | None) -> list:  # type: ignore[type-arg]
     """One :class:`EpisodeFrames` per dataset; with ``max_episodes`` only the first N episodes,
     taken from the datasets in order."""
@@ -142,13 +157,15 @@ def run(args: argparse.Namespace) -> int:
     grounding, _ = grounding_dataset(args, model.config.image_size)
     if grounding is not None:
         print(f"[train] grounding: {len(grounding)} (phrase, box) samples, ratio {tcfg.grounding_ratio}")
-    trainer = Trainer(model, tcfg, dataset, grounding=grounding, collate_fn=collate)
+    trainer = Trainer(model, tcfg, dataset, grounding=grounding, collate_fn=collate,
+                      augment=augmenter(args, model.config.image_size))
     result = trainer.train()
     if trainer.dist.is_main:
         out = save_pretrained(model, normalizer, Path(args.out) / "model",
                               extra={"steps": result.steps, "final_loss": result.final_loss, "data": args.data,
                                      "preset": args.preset, "seconds": result.seconds,
                                      "max_episodes": args.max_episodes, "episodes": _num_episodes(dataset),
-                                     "grounding": args.grounding, "grounding_ratio": tcfg.grounding_ratio})
+                                     "grounding": args.grounding, "grounding_ratio": tcfg.grounding_ratio,
+                                     "augment": args.augment})
         print(f"[train] {result.steps} steps, final loss {result.final_loss:.4f}, model: {out}")
     return 0

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ExpertConfig", "GraspVLAConfig", "LMConfig", "PROMPT_OVERFLOW", "VisionConfig", "preset"]
+__all__ = ["ExpertConfig", "GraspVLAConfig", "LMConfig", "PRESETS", "PROMPT_OVERFLOW", "VisionConfig", "preset"]
 
 PROMPT_OVERFLOW = ("truncate_instruction", "error", "truncate")
 
@@ -37,6 +37,7 @@ class VisionConfig:
     act: str = "gelu"  # "gelu" (DINOv2) or "gelu_tanh" (SigLIP)
     pixel_mean: tuple[float, float, float] = (0.5, 0.5, 0.5)  # per-tower input normalisation
     pixel_std: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    stem: str = "patch"
 
 
 @dataclass
@@ -178,12 +179,19 @@ class GraspVLAConfig:
         return GraspVLAConfig.from_dict(json.loads(Path(path).read_text()))
 
 
+PRESETS = ("tiny", "tiny-conv", "small", "graspvla")
+
+
 def preset(name: str) -> GraspVLAConfig:
-    """``tiny`` (trains on a CPU in seconds), ``small`` (CPU-trainable in minutes to hours),
+    """``tiny`` (trains on a CPU in seconds), ``tiny-conv`` (``tiny`` with convolutional stems:
+    the preset to train from scratch on CPUs), ``small`` (CPU-trainable in minutes to hours),
     ``graspvla`` (the original shapes: DINOv2-L/14 with registers + SigLIP-So400m/14 at 224 px,
     InternLM2-1.8B, expert hidden 1024 / FFN 2048 with head_dim 128)."""
     if name == "tiny":
         return GraspVLAConfig()
+    if name == "tiny-conv":
+        return GraspVLAConfig(vision=(VisionConfig(stem="conv"),
+                                      VisionConfig(width=48, heads=4, mlp_dim=96, stem="conv")))
     if name == "small":
         return GraspVLAConfig(
             vision=(VisionConfig(width=192, depth=4, heads=3, mlp_dim=768, patch_size=16, registers=4),
@@ -200,4 +208,4 @@ def preset(name: str) -> GraspVLAConfig:
             text_vocab=92544, bin_base=92544, embed_rows=92608)
     from graspvla.errors import InvalidInputError
 
-    raise InvalidInputError(f"unknown preset {name!r}: choose tiny, small or graspvla")
+    raise InvalidInputError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")

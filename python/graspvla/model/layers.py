@@ -10,7 +10,7 @@ from torch import nn
 
 from graspvla.model.config import LMConfig, VisionConfig
 
-__all__ = ["DecoderLayer", "RMSNorm", "ViT", "apply_rope", "rope_cache"]
+__all__ = ["ConvStem", "DecoderLayer", "RMSNorm", "ViT", "apply_rope", "rope_cache"]
 
 
 class RMSNorm(nn.Module):
@@ -126,13 +126,43 @@ class ViTBlock(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
+class ConvStem(nn.Module):
+    """A 4x4 stride-4 patchify convolution, then log2(patch / 4) stages of a strided 3x3
+    convolution, GroupNorm and GELU, channels doubling up to ``width`` (at least 16):
+    (N, 3, S, S) -> (N, width, S / patch, S / patch). Each token then sees overlapping
+    neighbourhoods at every scale, so where inside its cell an object lies is encoded in the
+    features instead of being lost in one linear projection of the cell."""
+
+    def __init__(self, width: int, patch_size: int) -> None:
+        super().__init__()
+        k = patch_size.bit_length() - 1
+        if patch_size < 8 or 1 << k != patch_size:
+            raise ValueError(f"VisionConfig.stem='conv' needs a power-of-two patch_size >= 8, got {patch_size}")
+        n = k - 2  # stride-2 stages after the stride-4 patchify
+        chans = [max(32 if i == 0 else 16, width >> (n - i)) for i in range(n + 1)]
+        layers: list[nn.Module] = [nn.Conv2d(3, chans[0], 4, 4, bias=False), nn.GroupNorm(min(8, chans[0] // 4), chans[0]),
+                                   nn.GELU()]
+        for cin, c in zip(chans[:-1], chans[1:]):
+            layers += [nn.Conv2d(cin, c, 3, 2, 1, bias=False), nn.GroupNorm(min(8, c // 4), c), nn.GELU()]
+        layers.append(nn.Conv2d(chans[-1], width, 1))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
 class ViT(nn.Module):
     """A plain ViT returning patch tokens of ``feature_layer`` (registers dropped)."""
 
     def __init__(self, cfg: VisionConfig, image_size: int) -> None:
         super().__init__()
         self.cfg = cfg
-        self.patch_embed = nn.Conv2d(3, cfg.width, cfg.patch_size, cfg.patch_size)
+        if cfg.stem == "patch":
+            self.patch_embed: nn.Module = nn.Conv2d(3, cfg.width, cfg.patch_size, cfg.patch_size)
+        elif cfg.stem == "conv":
+            self.patch_embed = ConvStem(cfg.width, cfg.patch_size)
+        else:
+            raise ValueError(f"VisionConfig.stem: expected 'patch' or 'conv', got {cfg.stem!r}")
         n = (image_size // cfg.patch_size) ** 2
         self.pos_embed = nn.Parameter(torch.randn(1, n, cfg.width) * 0.02)
         self.registers = nn.Parameter(torch.zeros(1, cfg.registers, cfg.width)) if cfg.registers else None

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
@@ -55,9 +56,10 @@ class _StepBatches(Dataset):
     workers build batches in parallel and a resumed run starts exactly where it stopped."""
 
     def __init__(self, sampler: MixtureSampler, sources: Sequence[Dataset | None], collate: Callable,
-                 start: int, stop: int) -> None:
+                 start: int, stop: int, augment: Callable | None = None, seed: int = 0) -> None:
         self.sampler, self.sources, self.collate = sampler, sources, collate
         self.start, self.stop = start, stop
+        self.augment, self.seed = augment, seed
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -65,6 +67,12 @@ class _StepBatches(Dataset):
     def __getitem__(self, i: int) -> Any:
         step = self.start + i
         samples = [self.sources[src][idx] for src, idx in self.sampler.local_batch(step)]  # type: ignore[index]
+        if self.augment is not None:
+            # one generator per (step, position in the global batch): the same draws however the
+            # batch is split over ranks or workers, and again after a resume
+            first = self.sampler.rank * self.sampler.local_batch_size
+            samples = [self.augment(s, np.random.default_rng([self.seed, step, first + j, 0xA5]))
+                       for j, s in enumerate(samples)]
         batch = self.collate(samples)
         if isinstance(batch, dict):
             batch["_step"] = step
@@ -118,6 +126,10 @@ class Trainer:
         collate_fn: turns a list of samples into the batch dict ``compute_loss`` takes.
         eval_hook: ``hook(model, step) -> metrics`` called every ``config.eval_every`` steps
             on rank 0.
+        augment: ``augment(sample, rng) -> sample`` applied to each sample before collation
+            (e.g. :class:`graspvla.train.augment.Augmenter`), with a
+            generator seeded by (seed, step, position in the global batch); picklable when
+            ``config.num_workers`` > 0.
 
     Launch with ``torchrun --nproc_per_node N`` for DDP: each rank takes its slice of every
     global batch (see :class:`MixtureSampler`), so N ranks see the same samples per step as
@@ -133,6 +145,7 @@ class Trainer:
         collate_fn: Callable[[list[Any]], Any] | None = None,
         eval_hook: Callable[[torch.nn.Module, int], dict[str, float]] | None = None,
         device: str | None = None,
+        augment: Callable[[dict[str, Any], np.random.Generator], dict[str, Any]] | None = None,
     ) -> None:
         self.dist: DistInfo = init_distributed(device)
         config.validate(self.dist.world_size)
@@ -144,6 +157,7 @@ class Trainer:
         self.synthetic, self.grounding = synthetic, grounding
         self.collate_fn = collate_fn or (lambda xs: torch.utils.data.default_collate(xs))
         self.eval_hook = eval_hook
+        self.augment = augment
         self.out = Path(config.output_dir)
         self.ckpt_dir = self.out / "checkpoints"
         torch.manual_seed(config.seed)
@@ -197,7 +211,8 @@ class Trainer:
                 find_unused_parameters=True,
             )
         loader = DataLoader(
-            _StepBatches(self.sampler, [self.synthetic, self.grounding], self.collate_fn, start, stop),
+            _StepBatches(self.sampler, [self.synthetic, self.grounding], self.collate_fn, start, stop,
+                          self.augment, cfg.seed),
             batch_size=None,
             shuffle=False,
             num_workers=cfg.num_workers,

@@ -151,3 +151,56 @@ def test_bad_input(model: GraspVLA) -> None:
         policy.predict_action_chunk(Observation(img, img, "pick up", np.full((4, 7), np.nan)))
     with pytest.raises(InvalidInputError, match="kind"):
         Collator(model.config, Normalizer.identity())([make_sample(0, "other")])
+
+
+def test_conv_stem_preset_learns_and_round_trips(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    m = GraspVLA(preset("tiny-conv"))
+    assert all(v.stem == "conv" for v in m.config.vision)
+    assert m.image_tokens == GraspVLA(preset("tiny")).image_tokens  # same 7x7 grid per camera
+    batch = Collator(m.config, Normalizer.identity())([make_sample(k) for k in range(3)])
+    opt = torch.optim.AdamW(m.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(40):
+        loss, _ = m.compute_loss(batch)
+        losses.append(float(loss.detach()))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert losses[-1] < 0.3 * losses[0], losses
+    # gradients reach the first convolution of both stems
+    assert all(t.patch_embed.layers[0].weight.grad.abs().sum() > 0 for t in m.towers)
+    save_pretrained(m, Normalizer.identity(), tmp_path / "c")
+    loaded, _ = from_pretrained(tmp_path / "c")
+    assert loaded.config.vision[0].stem == "conv"
+    obs = Observation(make_sample(0)["front"], make_sample(0)["side"], "pick up the mug", np.zeros((4, 7)))
+    p1 = GraspVLAPolicy(m, Normalizer.identity(), seed=1).predict_action_chunk(obs)
+    p2 = GraspVLAPolicy(loaded, Normalizer.identity(), seed=1).predict_action_chunk(obs)
+    np.testing.assert_array_equal(p1.actions, p2.actions)
+
+
+def test_conv_stem_config_checks_and_legacy_configs_load_as_patch() -> None:
+    from graspvla.model.config import GraspVLAConfig, VisionConfig
+
+    with pytest.raises(ValueError, match="power-of-two"):
+        GraspVLA(GraspVLAConfig(vision=(VisionConfig(stem="conv", patch_size=14),) * 2))
+    with pytest.raises(ValueError, match="stem"):
+        GraspVLA(GraspVLAConfig(vision=(VisionConfig(stem="pixels"),) * 2))
+    d = preset("tiny").to_dict()
+    for v in d["vision"]:
+        del v["stem"]  # a config.json written before the field existed
+    assert GraspVLAConfig.from_dict(d).vision[0].stem == "patch"
+
+
+def test_cli_preset_choices_match_presets() -> None:
+    import argparse
+
+    from graspvla.cli.train import add_arguments
+    from graspvla.model.config import PRESETS
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    choices = next(a.choices for a in p._actions if a.dest == "preset")
+    assert tuple(choices) == PRESETS
+    for name in PRESETS:
+        preset(name)
