@@ -20,6 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-pag", action="store_true", help="ablation: no box / grasp tokens")
     p.add_argument("--train-vision", action="store_true", help="also train the vision towers")
     p.add_argument("--seed", type=int, default=0, help="seed of data order, init and noise")
+    p.add_argument("--fsdp", action="store_true",
+                   help="under torchrun: shard parameters, gradients and optimiser state (FSDP2) "
+                        "instead of DDP replicas; for the large preset")
     p.add_argument("--augment", type=float, default=None, metavar="MIN_SCALE",
                    help="augment each view: a random square crop of MIN_SCALE..1 of the side, resized "
                         "back (boxes move with it; base-frame labels stay), plus brightness/contrast "
@@ -107,7 +110,8 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     tcfg = TrainConfig(output_dir=args.out, max_steps=args.steps, global_batch_size=args.batch, lr=args.lr,
                        warmup_steps=args.warmup, freeze_vision=not args.train_vision, seed=args.seed,
                        num_workers=args.workers, checkpoint_every=args.checkpoint_every,
-                       grounding_ratio=grounding_ratio)
+                       grounding_ratio=grounding_ratio,
+                       parallel="fsdp" if getattr(args, "fsdp", False) else "ddp")
     # the model's own text tokenizer (a checkpoint's tokenizer.json with --init), not the byte default
     return model, normalizer, dataset, Collator(model.config, normalizer, model.layout.text), tcfg
 
@@ -150,7 +154,7 @@ def _num_episodes(dataset) -> int:  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    from graspvla.model import save_pretrained
+    from graspvla.model import GraspVLA, save_pretrained
     from graspvla.train import Trainer
 
     model, normalizer, dataset, collate, tcfg = build_training(args)
@@ -160,8 +164,14 @@ def run(args: argparse.Namespace) -> int:
     trainer = Trainer(model, tcfg, dataset, grounding=grounding, collate_fn=collate,
                       augment=augmenter(args, model.config.image_size))
     result = trainer.train()
+    export = model
+    if trainer.fsdp:  # gather the shards (a collective), then write from an unsharded copy
+        state = trainer.full_model_state()
+        if trainer.dist.is_main:
+            export = GraspVLA(model.config, model.layout.text)
+            export.load_state_dict(state)
     if trainer.dist.is_main:
-        out = save_pretrained(model, normalizer, Path(args.out) / "model",
+        out = save_pretrained(export, normalizer, Path(args.out) / "model",
                               extra={"steps": result.steps, "final_loss": result.final_loss, "data": args.data,
                                      "preset": args.preset, "seconds": result.seconds,
                                      "max_episodes": args.max_episodes, "episodes": _num_episodes(dataset),

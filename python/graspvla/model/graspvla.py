@@ -55,6 +55,9 @@ class GraspVLA(nn.Module):
         self.time_mlp_out = nn.Linear(he, he)
         self.action_out = nn.Linear(he, c.action_dim)
         self.apply(self._init)
+        #: run the action expert on every training batch, with zero weight when the batch has no
+        #: action sample (set by FSDP training, whose collectives need the same modules on every rank)
+        self.static_graph = False
 
     @staticmethod
     def _init(m: nn.Module) -> None:
@@ -64,6 +67,10 @@ class GraspVLA(nn.Module):
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, std=0.02)
+
+    def fsdp_units(self) -> list[nn.Module]:
+        """Modules that FSDP shards one by one: each vision tower, LM layer and expert layer."""
+        return [*self.towers, *self.layers, *self.expert_layers]
 
     @property
     def image_tokens(self) -> int:
@@ -224,8 +231,10 @@ class GraspVLA(nn.Module):
                     metrics["ce_goal"] = float(tok[goal].mean())
         loss = ce
         is_action = batch["is_action"].to(dev)
-        if bool(is_action.any()):
-            sel = is_action.nonzero().squeeze(1)
+        has_action = bool(is_action.any())
+        if has_action or self.static_graph:
+            # without action samples (static_graph) the expert runs on sample 0 with zero weight
+            sel = is_action.nonzero().squeeze(1) if has_action else torch.zeros(1, dtype=torch.long, device=dev)
             actions = batch["actions"].to(dev)[sel]
             noise = batch["noise"].to(dev)[sel]
             t = batch["flow_t"].to(dev)[sel]
@@ -237,8 +246,11 @@ class GraspVLA(nn.Module):
             lengths = key_mask[sel].sum(1)
             v = self.expert_velocity(x_t, t, batch["proprio"].to(dev)[sel], kv, key_mask[sel], lengths)
             fm = F.mse_loss(v.float(), target.float())
-            loss = loss + fm
-            metrics["flow"] = float(fm.detach())
+            if has_action:
+                loss = loss + fm
+                metrics["flow"] = float(fm.detach())
+            else:
+                loss = loss + 0.0 * fm
         return loss, metrics
 
 

@@ -47,9 +47,14 @@ def save_checkpoint(
     scheduler: Any,
     config: dict[str, Any],
     keep: int = 2,
+    model_state: dict[str, Any] | None = None,
+    optimizer_state: dict[str, Any] | None = None,
 ) -> Path:
     """Writes ``<directory>/step-XXXXXXXX/`` atomically (temp dir + rename) and prunes all but
-    the newest ``keep`` checkpoints. Returns the checkpoint path."""
+    the newest ``keep`` checkpoints. Returns the checkpoint path.
+
+    ``model_state`` / ``optimizer_state`` replace ``model.state_dict()`` / ``optimizer.state_dict()``
+    (a sharded run passes its gathered full state)."""
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     final = root / f"step-{step:08d}"
@@ -58,8 +63,8 @@ def save_checkpoint(
         torch.save(
             {
                 "step": step,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
+                "model": model.state_dict() if model_state is None else model_state,
+                "optimizer": optimizer.state_dict() if optimizer_state is None else optimizer_state,
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "rng": _rng_state(),
             },
@@ -93,8 +98,12 @@ def load_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: Any = None,
     restore_rng: bool = True,
+    apply_state: Any = None,
 ) -> int:
-    """Restores a checkpoint written by :func:`save_checkpoint`; returns its step."""
+    """Restores a checkpoint written by :func:`save_checkpoint`; returns its step.
+
+    ``apply_state(model_state, optimizer_state)``, when given, loads the model and optimiser
+    states instead of ``load_state_dict`` (a sharded run scatters the full state)."""
     file = Path(path) / _STATE_FILE
     if not file.is_file():
         raise CheckpointError(f"{file} not found: not a graspvla training checkpoint")
@@ -102,10 +111,14 @@ def load_checkpoint(
         state = torch.load(file, map_location="cpu", weights_only=False)
     except Exception as exc:  # truncated or corrupt file
         raise CheckpointError(f"{file} could not be read ({exc}); delete it to resume from an older one") from exc
-    missing, unexpected = model.load_state_dict(state["model"], strict=False)
+    if apply_state is not None:
+        apply_state(state["model"], state["optimizer"] if optimizer is not None else None)
+        missing, unexpected = [], []
+    else:
+        missing, unexpected = model.load_state_dict(state["model"], strict=False)
     if missing or unexpected:
         raise CheckpointError(f"{file}: missing keys {list(missing)[:8]}, unexpected keys {list(unexpected)[:8]}")
-    if optimizer is not None:
+    if optimizer is not None and apply_state is None:
         optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None and state.get("scheduler") is not None:
         scheduler.load_state_dict(state["scheduler"])

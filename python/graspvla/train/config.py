@@ -27,6 +27,10 @@ class TrainConfig:
         eval_every: steps between calls of the evaluation hook (0 = never).
         seed: seeds data order, initialisation and flow-matching noise.
         num_workers: DataLoader workers per rank.
+        parallel: under torchrun, ``"ddp"`` (every rank holds the whole model) or ``"fsdp"``
+            (PyTorch FSDP2: parameters, gradients and optimiser state sharded over the ranks,
+            for models that do not fit one device; checkpoints hold the gathered full state,
+            so an FSDP run resumes under FSDP with any number of ranks). Ignored in one process.
     """
 
     output_dir: str = "outputs/train"
@@ -47,6 +51,7 @@ class TrainConfig:
     eval_every: int = 0
     seed: int = 0
     num_workers: int = 0
+    parallel: str = "ddp"
     progress: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -62,6 +67,8 @@ class TrainConfig:
             )
         if not 0.0 <= self.grounding_ratio <= 1.0:
             raise InvalidInputError(f"grounding_ratio must be in [0, 1], got {self.grounding_ratio}")
+        if self.parallel not in ("ddp", "fsdp"):
+            raise InvalidInputError(f"parallel must be 'ddp' or 'fsdp', got {self.parallel!r}")
         if self.lr <= 0:
             raise InvalidInputError(f"lr must be > 0, got {self.lr}")
         if self.mixed_precision not in ("bf16", "fp16", "no"):

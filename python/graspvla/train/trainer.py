@@ -79,6 +79,29 @@ class _StepBatches(Dataset):
         return batch
 
 
+def _shard(root: torch.nn.Module, model: torch.nn.Module) -> None:
+    """FSDP2: one shard unit per ``model.fsdp_units()`` (else per child module with parameters),
+    then the root (``_LossForward``, whose forward is ``compute_loss``) takes what is left.
+
+    Every rank must run every unit in every step, or the collectives hang: a model whose
+    forward skips a branch on some batches (GraspVLA's action expert on a batch without action
+    samples) gets ``static_graph = True`` and runs it anyway with zero weight."""
+    import warnings
+
+    from torch.distributed.fsdp import fully_shard
+
+    # decoder layers return their K/V as views; nothing modifies them in place, which is the
+    # case this warning is about
+    warnings.filterwarnings("ignore", message=r"FSDP2-wrapped module .* returned a view tensor")
+    units = list(model.fsdp_units()) if hasattr(model, "fsdp_units") else [
+        m for m in model.children() if any(True for _ in m.parameters())]
+    for unit in units:
+        fully_shard(unit)
+    fully_shard(root)
+    if hasattr(model, "static_graph"):
+        model.static_graph = True
+
+
 def _share_cpu_cores(dist: DistInfo, num_workers: int) -> None:
     """On CPU, give the compute threads only the cores left after the DataLoader workers and the
     other local ranks: oversubscribed OpenMP threads spin in the kernel (measured here on 2
@@ -160,6 +183,10 @@ class Trainer:
         self.augment = augment
         self.out = Path(config.output_dir)
         self.ckpt_dir = self.out / "checkpoints"
+        self.fsdp = self.dist.enabled and config.parallel == "fsdp"
+        self._forward = _LossForward(self.model)
+        if self.fsdp:  # before the optimiser: fully_shard swaps the parameters for sharded ones
+            _shard(self._forward, self.model)
         torch.manual_seed(config.seed)
         self.optimizer = torch.optim.AdamW(
             _param_groups(self.model, config.weight_decay), lr=config.lr, betas=tuple(config.betas)
@@ -182,7 +209,8 @@ class Trainer:
         ckpt = Path(path) if path else latest_checkpoint(self.ckpt_dir)
         if ckpt is None:
             return 0
-        self.step = load_checkpoint(ckpt, self.model, self.optimizer, self.scheduler)
+        self.step = load_checkpoint(ckpt, self.model, self.optimizer, self.scheduler,
+                                    apply_state=self._scatter_state if self.fsdp else None)
         return self.step
 
     def _autocast(self) -> Any:
@@ -203,8 +231,8 @@ class Trainer:
             self.resume()
         start = self.step
         stop = cfg.max_steps if stop_after is None else min(cfg.max_steps, start + stop_after)
-        model: torch.nn.Module = _LossForward(self.model)
-        if self.dist.enabled:
+        model: torch.nn.Module = self._forward
+        if self.dist.enabled and not self.fsdp:
             model = torch.nn.parallel.DistributedDataParallel(
                 model,
                 device_ids=[self.dist.device.index] if self.dist.device.type == "cuda" else None,
@@ -246,7 +274,7 @@ class Trainer:
             losses.append(value)
             if self.dist.is_main and (self.step % cfg.log_every == 0 or self.step == stop):
                 record = {"step": self.step, "loss": value, "lr": self.scheduler.get_last_lr()[0],
-                          "grad_norm": float(grad_norm), **{k: float(v) for k, v in metrics.items()}}
+                          "grad_norm": float(grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm), **{k: float(v) for k, v in metrics.items()}}
                 if log:
                     log.write(json.dumps(record) + "\n")
                     log.flush()
@@ -280,11 +308,40 @@ class Trainer:
         )
 
     # -------------------------------------------------------------------------------------
+    def full_model_state(self) -> dict[str, torch.Tensor]:
+        """The model's full (unsharded) state dict on CPU. Under FSDP a collective: every rank
+        must call it, and only rank 0 gets the tensors (the others an empty dict)."""
+        if not self.fsdp:
+            return {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+        return get_model_state_dict(self.model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+
+    def _scatter_state(self, model_state: dict[str, Any], optimizer_state: dict[str, Any] | None) -> None:
+        from torch.distributed.checkpoint.state_dict import (
+            StateDictOptions,
+            set_model_state_dict,
+            set_optimizer_state_dict,
+        )
+
+        opts = StateDictOptions(full_state_dict=True)
+        set_model_state_dict(self.model, model_state, options=opts)
+        if optimizer_state is not None:
+            set_optimizer_state_dict(self.model, self.optimizer, optimizer_state, options=opts)
+
     def _checkpoint(self) -> Path | None:
         path = None
+        model_state = optimizer_state = None
+        if self.fsdp:  # gathered on every rank (a collective), written by rank 0
+            from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
+
+            model_state = self.full_model_state()
+            optimizer_state = get_optimizer_state_dict(
+                self.model, self.optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
         if self.dist.is_main:
             path = save_checkpoint(self.ckpt_dir, self.step, self.model, self.optimizer, self.scheduler,
-                                   self.config.to_dict(), keep=self.config.keep_checkpoints)
+                                   self.config.to_dict(), keep=self.config.keep_checkpoints,
+                                   model_state=model_state, optimizer_state=optimizer_state)
         if self.dist.enabled:
             torch.distributed.barrier()
         return path

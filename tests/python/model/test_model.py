@@ -204,3 +204,17 @@ def test_cli_preset_choices_match_presets() -> None:
     assert tuple(choices) == PRESETS
     for name in PRESETS:
         preset(name)
+
+
+def test_static_graph_runs_the_expert_with_zero_weight(model: GraspVLA) -> None:
+    """FSDP needs every module in every step: a batch without action samples still runs the
+    expert (zero gradients, not None) and the loss is unchanged."""
+    batch = Collator(model.config, Normalizer.identity())([make_sample(k, "grounding") for k in range(2)])
+    loss, metrics = model.compute_loss(batch)
+    model.static_graph = True
+    loss2, metrics2 = model.compute_loss(batch)
+    assert float(loss2) == float(loss) and "flow" not in metrics2
+    loss2.backward()
+    g = model.action_out.weight.grad
+    assert g is not None and float(g.abs().sum()) == 0.0
+    assert float(model.lm_head.weight.grad.abs().sum()) > 0

@@ -101,6 +101,39 @@ def test_ddp_two_processes_equal_single_process(tmp_path: Path) -> None:
     assert not torch.equal(ddp, flat_params(ToyModel()))  # it trained
 
 
+def _launch(out: Path, steps: int, parallel: str, stop_after: int | None = None) -> None:
+    port = _free_port()
+    procs = []
+    for rank in range(2):
+        env = _env()
+        env.update(WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
+                   MASTER_PORT=str(port))
+        args = [str(out), str(steps), "0", parallel] + ([str(stop_after)] if stop_after else [])
+        procs.append(subprocess.Popen([sys.executable, str(HERE / "_run_train.py"), *args], env=env))
+    for p in procs:
+        assert p.wait(timeout=180) == 0
+
+
+def test_fsdp_two_processes_equal_single_process_and_resume(tmp_path: Path) -> None:
+    # sharded parameters, gradients and optimiser state give the single-process result ...
+    _launch(tmp_path / "fsdp", 12, "fsdp")
+    subprocess.run([sys.executable, str(HERE / "_run_train.py"), str(tmp_path / "single"), "12"], env=_env(),
+                   check=True)
+    single = torch.load(tmp_path / "single" / "final_params.pt")
+    fsdp = torch.load(tmp_path / "fsdp" / "final_params.pt")
+    assert torch.allclose(fsdp, single, atol=1e-6, rtol=1e-5)
+    # ... and a run stopped at step 5 resumes from its gathered checkpoint to the same weights
+    _launch(tmp_path / "resumed", 12, "fsdp", stop_after=5)
+    assert (tmp_path / "resumed" / "checkpoints" / "step-00000005").is_dir()
+    _launch(tmp_path / "resumed", 12, "fsdp")
+    assert torch.allclose(torch.load(tmp_path / "resumed" / "final_params.pt"), single, atol=1e-6, rtol=1e-5)
+    # the checkpoint holds plain full tensors: loadable without any process group
+    state = torch.load(tmp_path / "fsdp" / "checkpoints" / "step-00000012" / "trainer_state.pt", weights_only=False)
+    model = ToyModel()
+    model.load_state_dict(state["model"])
+    assert torch.allclose(flat_params(model), single)
+
+
 def test_sampler_ranks_partition_global_batch() -> None:
     one = MixtureSampler(100, 50, 8, grounding_ratio=0.25, seed=3)
     ranks = [MixtureSampler(100, 50, 8, grounding_ratio=0.25, seed=3, rank=r, world_size=2) for r in range(2)]
@@ -116,3 +149,5 @@ def test_bad_config_rejected(tmp_path: Path) -> None:
         _cfg(tmp_path, global_batch_size=0).validate()
     with pytest.raises(InvalidInputError, match="grounding_ratio"):
         _cfg(tmp_path, grounding_ratio=1.5).validate()
+    with pytest.raises(InvalidInputError, match="parallel"):
+        _cfg(tmp_path, parallel="zero3").validate()
