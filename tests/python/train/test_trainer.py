@@ -82,25 +82,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_ddp_two_processes_equal_single_process(tmp_path: Path) -> None:
-    port = _free_port()
-    procs = []
-    for rank in range(2):
-        env = _env()
-        env.update(WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
-                   MASTER_PORT=str(port))
-        procs.append(subprocess.Popen([sys.executable, str(HERE / "_run_train.py"), str(tmp_path / "ddp"), "12"],
-                                      env=env))
-    for p in procs:
-        assert p.wait(timeout=180) == 0
-    subprocess.run([sys.executable, str(HERE / "_run_train.py"), str(tmp_path / "single"), "12"], env=_env(),
-                   check=True)
-    ddp = torch.load(tmp_path / "ddp" / "final_params.pt")
-    single = torch.load(tmp_path / "single" / "final_params.pt")
-    assert torch.allclose(ddp, single, atol=1e-6, rtol=1e-5)
-    assert not torch.equal(ddp, flat_params(ToyModel()))  # it trained
-
-
 def _launch(out: Path, steps: int, parallel: str, stop_after: int | None = None) -> None:
     port = _free_port()
     procs = []
@@ -114,12 +95,23 @@ def _launch(out: Path, steps: int, parallel: str, stop_after: int | None = None)
         assert p.wait(timeout=180) == 0
 
 
+def _single(out: Path, steps: int) -> torch.Tensor:
+    subprocess.run([sys.executable, str(HERE / "_run_train.py"), str(out), str(steps)], env=_env(), check=True)
+    return torch.load(out / "final_params.pt")
+
+
+def test_ddp_two_processes_equal_single_process(tmp_path: Path) -> None:
+    _launch(tmp_path / "ddp", 12, "ddp")
+    single = _single(tmp_path / "single", 12)
+    ddp = torch.load(tmp_path / "ddp" / "final_params.pt")
+    assert torch.allclose(ddp, single, atol=1e-6, rtol=1e-5)
+    assert not torch.equal(ddp, flat_params(ToyModel()))  # it trained
+
+
 def test_fsdp_two_processes_equal_single_process_and_resume(tmp_path: Path) -> None:
     # sharded parameters, gradients and optimiser state give the single-process result ...
     _launch(tmp_path / "fsdp", 12, "fsdp")
-    subprocess.run([sys.executable, str(HERE / "_run_train.py"), str(tmp_path / "single"), "12"], env=_env(),
-                   check=True)
-    single = torch.load(tmp_path / "single" / "final_params.pt")
+    single = _single(tmp_path / "single", 12)
     fsdp = torch.load(tmp_path / "fsdp" / "final_params.pt")
     assert torch.allclose(fsdp, single, atol=1e-6, rtol=1e-5)
     # ... and a run stopped at step 5 resumes from its gathered checkpoint to the same weights
