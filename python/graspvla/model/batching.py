@@ -34,7 +34,8 @@ class Collator:
     """Builds a training batch from samples.
 
     A sample is a dict: ``front``/``side`` uint8 images, ``instruction`` str, ``bbox`` (2, 4)
-    pixels in image_size coordinates (front, side), ``kind`` "synthetic" | "grounding"; synthetic
+    pixels in image_size coordinates (front, side; (0, 0, 0, 0) = not visible, unsupervised),
+    ``kind`` "synthetic" | "grounding"; synthetic
     samples also carry ``proprio`` (2, 7) raw [history, current], ``goal`` (6,) raw grasp pose
     (base frame xyz + rpy) and ``actions`` (H, 7) raw deltas. Optional ``seed`` makes the
     flow-matching noise and time of that sample reproducible (e.g. across DDP layouts).
@@ -53,17 +54,22 @@ class Collator:
         for s in samples:
             kind = s.get("kind", "synthetic")
             images.append(images_to_tensor([s[cam] for cam in c.cameras], c.image_size))
-            box = np.asarray(s["bbox"], dtype=np.float64).reshape(-1) / S * 2.0 - 1.0 if s.get("bbox") is not None else None
+            raw = np.asarray(s["bbox"], dtype=np.float64).reshape(-1, 4) if s.get("bbox") is not None else None
+            box = raw.reshape(-1) / S * 2.0 - 1.0 if raw is not None else None
+            # (0, 0, 0, 0) = the camera does not see the target: its box tokens are not supervised.
+            # As a label it would be one point mass among spread-out boxes, and greedy decoding
+            # of an unsure model picks that single most likely bin: every box came out (0, 0, 0, 0).
+            vis = tuple(bool(np.any(b != 0)) for b in raw) if raw is not None else None
             if kind == "synthetic":
                 p = self.norm.proprio(np.asarray(s["proprio"], dtype=np.float64).reshape(2, c.proprio_dim))
                 g = self.norm.goal(np.asarray(s["goal"], dtype=np.float64).reshape(c.goal_dim))
                 a = self.norm.action(np.asarray(s["actions"], dtype=np.float64).reshape(c.chunk, c.action_dim))
-                seqs.append(self.layout.sample(s["instruction"], box, p, g))
+                seqs.append(self.layout.sample(s["instruction"], box, p, g, vis))
                 proprio.append(torch.from_numpy(p).float())
                 actions.append(torch.from_numpy(a).float())
                 is_action.append(True)
             elif kind == "grounding":
-                seqs.append(self.layout.sample(s["instruction"], box, None, None))
+                seqs.append(self.layout.sample(s["instruction"], box, None, None, vis))
                 proprio.append(torch.zeros(2, c.proprio_dim))
                 actions.append(torch.zeros(c.chunk, c.action_dim))
                 is_action.append(False)

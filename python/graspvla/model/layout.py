@@ -84,14 +84,19 @@ class Layout:
         return [self.text.bos_id] + [-1] * self.image_tokens + self.prompt(instruction)
 
     def sample(self, instruction: str, box_norm: np.ndarray | None, proprio_norm: np.ndarray | None,
-               goal_norm: np.ndarray | None) -> tuple[list[int], list[int]]:
-        """(ids, labels) for training: labels[p] = ids[p + 1] where ids[p + 1] is supervised."""
+               goal_norm: np.ndarray | None, box_visible: tuple[bool, ...] | None = None
+               ) -> tuple[list[int], list[int]]:
+        """(ids, labels) for training: labels[p] = ids[p + 1] where ids[p + 1] is supervised.
+
+        ``box_visible`` (one flag per camera, default all True): the 4 box tokens of a camera
+        that does not see the target stay in the sequence but are not supervised."""
         c = self.config
         ids = self.head(instruction)
         sup = [False] * len(ids)
         if c.use_pag and box_norm is not None:
             ids += self.bins.encode(np.asarray(box_norm).reshape(-1)).tolist()
-            sup += [True] * 8
+            vis = box_visible if box_visible is not None else (True,) * 2
+            sup += [bool(v) for v in vis for _ in range(4)]
         if proprio_norm is not None:
             ids += self.bins.encode(np.asarray(proprio_norm).reshape(-1)).tolist()
             sup += [False] * int(np.asarray(proprio_norm).size)

@@ -20,8 +20,8 @@ class EpisodeFrames(Dataset):
     """Frames of a LeRobot v3 dataset as synthetic samples: front/side images at t, proprio
     at (t-3, t), the 4 actions from t, the PAG-3D goal and the target's boxes at t.
 
-    Boxes of an invisible target (all -1) become (0, 0, 0, 0): the model learns to answer
-    "not visible" with the corner box. ``seed`` per sample = the frame's global index, so the
+    Boxes of an invisible target (all -1) become (0, 0, 0, 0), which the Collator leaves
+    unsupervised. ``seed`` per sample = the frame's global index, so the
     flow-matching noise of a frame is the same however the data is split over workers/ranks.
     ``episodes`` selects a subset (see :class:`~graspvla.data.reader.LeRobotReader`): an int
     ``n`` = the first ``n`` (successful) episodes, a sequence = those episode indices.
@@ -77,8 +77,8 @@ class GroundingFrames(Dataset):
     * Web data has one view; the model has two camera slots and predicts one box per slot
       (front then side). The same image fills both slots and the same box is the target of
       both: the slots stay consistent (each box belongs to the image in its slot), the model
-      sees the same kind of input as at deployment (two views of the object), and no slot is
-      taught the "not visible" corner box, which in action data means the target is hidden.
+      sees the same kind of input as at deployment (two views of the object), and both slots
+      are supervised (a "not visible" box would not be).
     * An unreadable image or a box empty after clipping to the image is replaced by the next
       annotation (deterministically, counted in ``self.skipped`` per process, one warning);
       an annotation whose phrase is empty or whose box is degenerate is dropped from the index.

@@ -218,3 +218,16 @@ def test_static_graph_runs_the_expert_with_zero_weight(model: GraspVLA) -> None:
     g = model.action_out.weight.grad
     assert g is not None and float(g.abs().sum()) == 0.0
     assert float(model.lm_head.weight.grad.abs().sum()) > 0
+
+
+def test_invisible_box_tokens_are_not_supervised(model: GraspVLA) -> None:
+    from graspvla.model.layout import IGNORE
+
+    s = make_sample(0)
+    hidden = dict(s, bbox=np.stack([s["bbox"][0], np.zeros(4)]))  # the side camera misses it
+    col = Collator(model.config, Normalizer.identity())
+    full, part = col([s]).get("prefix").labels[0], col([hidden]).get("prefix").labels[0]
+    sup_full, sup_part = (full != IGNORE).nonzero().squeeze(1), (part != IGNORE).nonzero().squeeze(1)
+    assert len(sup_full) - len(sup_part) == 4
+    # the 4 dropped labels are the side box's: positions 4..7 of the supervised run
+    assert set(sup_full.tolist()) - set(sup_part.tolist()) == set(sup_full[4:8].tolist())
