@@ -124,6 +124,8 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
     region: str | None = None
     on_region = False
     best = 0.0
+    distance = getattr(env, "target_distance", None)
+    closest = float(distance()) if callable(distance) else None
     steps = 0
     for steps in range(1, max_steps + 1):
         if keep_frames:
@@ -138,6 +140,8 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
         t = time.perf_counter()
         obs = env.execute(actions)
         timings["execute"] += time.perf_counter() - t
+        if closest is not None:
+            closest = min(closest, float(distance()))  # type: ignore[misc]
         lift, other = env.lift_status()
         best = max(best, lift)
         if other:
@@ -152,7 +156,8 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
             break
     record = TrialRecord(policy=policy.name, condition=condition.name, group=group, category=category, seed=seed,
                          success=success and not other, lifted_other=other, steps=steps, sim_time=env.sim_time,
-                         wall_time=time.perf_counter() - t0, max_lift=best, timings=timings, box_iou=iou)
+                         wall_time=time.perf_counter() - t0, max_lift=best, timings=timings, box_iou=iou,
+                         closest_approach=closest)
     # a trial without a lift is still scored on the environment's region (as a preference failure)
     region = region or getattr(getattr(env, "config", None), "grasp_region", None)
     if region is not None:

@@ -36,6 +36,9 @@ class TrialRecord:
         box_iou: localisation at the first query: IoU of the policy's predicted target box with
             the target's segmentation box, averaged over the cameras that see the target; None
             for policies that predict no boxes (expert, random, the no-PAG ablation).
+        closest_approach: the smallest distance [m] between the TCP and the centre of the
+            target's bounding box over the trial (before the first query and after each chunk);
+            None for environments that do not report it.
     """
 
     policy: str
@@ -54,6 +57,7 @@ class TrialRecord:
     grasp_region: str | None = None
     on_region: bool | None = None
     box_iou: float | None = None
+    closest_approach: float | None = None
 
     @property
     def preference_success(self) -> bool:
@@ -101,19 +105,26 @@ def box_iou(a: Any, b: Any) -> float:
 
 
 def format_localisation_table(records: list[TrialRecord]) -> str:
-    """Markdown table of the first-query target box per policy and group: mean IoU with the
-    segmentation box and the share of trials with IoU >= 0.5 (a finer signal than success: a
-    policy that cannot find the object cannot grasp it). Empty when no policy predicts boxes."""
-    cells: dict[tuple[str, str], list[float]] = defaultdict(list)
+    """Markdown table per policy and group of two progress measures finer than success (a
+    policy that cannot find the object cannot grasp it): the first-query target box (mean IoU
+    with the segmentation box, share of trials with IoU >= 0.5; "-" for policies without boxes)
+    and the median closest approach of the TCP to the target [cm]. Empty without either."""
+    cells: dict[tuple[str, str], tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
     for r in records:
         if r.box_iou is not None:
-            cells[(r.policy, r.group)].append(r.box_iou)
+            cells[(r.policy, r.group)][0].append(r.box_iou)
+        if r.closest_approach is not None:
+            cells[(r.policy, r.group)][1].append(r.closest_approach)
     if not cells:
         return ""
-    lines = ["| policy | group | trials | mean box IoU | IoU >= 0.5 |", "|---|---|---|---|---|"]
-    for (policy, group), v in cells.items():
-        a = np.asarray(v)
-        lines.append(f"| {policy} | {group} | {len(a)} | {a.mean():.2f} | {Rate(int((a >= 0.5).sum()), len(a))} |")
+    lines = ["| policy | group | trials | mean box IoU | IoU >= 0.5 | median closest approach [cm] |",
+             "|---|---|---|---|---|---|"]
+    for (policy, group), (ious, dists) in cells.items():
+        a = np.asarray(ious)
+        n = max(len(ious), len(dists))
+        iou_cells = f"{a.mean():.2f} | {Rate(int((a >= 0.5).sum()), len(a))}" if len(a) else "- | -"
+        near = f"{100 * float(np.median(dists)):.1f}" if dists else "-"
+        lines.append(f"| {policy} | {group} | {n} | {iou_cells} | {near} |")
     return "\n".join(lines)
 
 
@@ -145,7 +156,8 @@ def write_report(records: list[TrialRecord], conditions: list[str], out_dir: str
     md = [f"# {title}", "", format_table(records, conditions), ""]
     loc = format_localisation_table(records)
     if loc:
-        md += ["Localisation (target box predicted at the first query vs the segmentation box):", "", loc, ""]
+        md += ["Localisation (target box predicted at the first query vs the segmentation box) and reach "
+               "(closest approach of the TCP to the centre of the target):", "", loc, ""]
     if notes:
         md += [notes, ""]
     md += ["Cells: success rate [95% Wilson interval] (successes/trials). Success = the requested",

@@ -180,6 +180,16 @@ class SimGraspEnv:
         target = self.scene.target.id
         return [self.sim.boxes(cam).get(target) for cam in ("front", "side")]
 
+    def target_distance(self) -> float:
+        """Distance [m] from the TCP to the centre of the requested object's axis-aligned box
+        (base frame, current state): how close the hand came, a progress measure for policies
+        that do not yet lift the object."""
+        target = self.scene.target
+        pose = self.sim.object_poses()[target.id]
+        verts = target.asset.vertices @ pose[:3, :3].T + pose[:3, 3]
+        centre = 0.5 * (verts.min(axis=0) + verts.max(axis=0))
+        return float(np.linalg.norm(self.sim.tcp_pose()[:3, 3] - centre))
+
     @property
     def sim_time(self) -> float:
         return float(self.sim.time) if self.sim is not None else 0.0

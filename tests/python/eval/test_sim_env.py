@@ -83,4 +83,16 @@ def test_target_boxes_and_first_query_localisation(env: SimGraspEnv) -> None:
     from graspvla.eval.report import format_localisation_table
 
     table = format_localisation_table([exact, shifted, none])
-    assert "| boxer | synthetic | 2 |" in table and "random" not in table
+    assert "| boxer | synthetic | 2 | 0." in table
+    assert "| random | synthetic | 1 | - | - |" in table  # no boxes, but its reach is reported
+    # reach: zero actions leave the TCP where it started, so the closest approach is the start distance
+    env.reset(3, CONDITIONS["basic"], "can")
+    assert exact.closest_approach == pytest.approx(env.target_distance(), abs=0.02)
+    assert exact.closest_approach > 0.1
+
+
+def test_closest_approach_of_the_expert_is_small(env: SimGraspEnv) -> None:
+    """The scripted expert closes its hand around the target: its closest approach is a few cm
+    (the TCP sits between the fingertips, at the object's height), far below a start of ~0.4 m."""
+    rec, _ = run_trial(env, ScriptedTopDownExpert(), 3, CONDITIONS["basic"], "can", "synthetic", 25, 0.1)
+    assert rec.success and rec.closest_approach is not None and rec.closest_approach < 0.04
