@@ -34,8 +34,11 @@ def _port_open(port: int) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def franky_sim() -> Iterator[str]:
+    """A fresh franky-sim per test: after a failed session the simulator can keep the old
+    connection and never answer the next one's Connect, and libfranka's connect has no timeout
+    (seen under heavy load: one failure turned the next test into a hang)."""
     exe = Path(sys.executable).parent / "franky-sim"
     if not exe.exists():
         exe = Path(shutil.which("franky-sim") or "franky-sim")
