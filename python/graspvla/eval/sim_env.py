@@ -184,9 +184,7 @@ class SimGraspEnv:
         """Distance [m] from the TCP to the centre of the requested object's axis-aligned box
         (base frame, current state): how close the hand came, a progress measure for policies
         that do not yet lift the object."""
-        target = self.scene.target
-        pose = self.sim.object_poses()[target.id]
-        verts = target.asset.vertices @ pose[:3, :3].T + pose[:3, 3]
+        _, verts = self._target_state()
         centre = 0.5 * (verts.min(axis=0) + verts.max(axis=0))
         return float(np.linalg.norm(self.sim.tcp_pose()[:3, 3] - centre))
 
@@ -201,10 +199,14 @@ class SimGraspEnv:
         open_ = self._gripper_open if gripper_open is None else gripper_open
         return np.r_[pose_to_xyz_rpy(self.sim.tcp_pose()), 1.0 if open_ else -1.0]
 
-    def _observation(self) -> dict[str, Any]:
+    def _target_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """The requested object's pose (4x4) and its mesh vertices [m], both in the base frame."""
         target = self.scene.target
         pose = self.sim.object_poses()[target.id]
-        verts = target.asset.vertices @ pose[:3, :3].T + pose[:3, 3]
+        return pose, target.asset.vertices @ pose[:3, :3].T + pose[:3, 3]
+
+    def _observation(self) -> dict[str, Any]:
+        pose, verts = self._target_state()
         return {
             "front": self.sim.render("front"),
             "side": self.sim.render("side"),

@@ -273,8 +273,10 @@ class Trainer:
             value = float(loss.detach())
             losses.append(value)
             if self.dist.is_main and (self.step % cfg.log_every == 0 or self.step == stop):
+                if hasattr(grad_norm, "full_tensor"):  # a DTensor under FSDP
+                    grad_norm = grad_norm.full_tensor()
                 record = {"step": self.step, "loss": value, "lr": self.scheduler.get_last_lr()[0],
-                          "grad_norm": float(grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm), **{k: float(v) for k, v in metrics.items()}}
+                          "grad_norm": float(grad_norm), **{k: float(v) for k, v in metrics.items()}}
                 if log:
                     log.write(json.dumps(record) + "\n")
                     log.flush()
