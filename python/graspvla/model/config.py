@@ -25,7 +25,10 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class VisionConfig:
     """One ViT tower. ``feature_layer`` -2 = penultimate block's patch tokens (GraspVLA).
     ``registers`` are learned prefix tokens dropped from the output; a timm DINOv2-reg tower's
-    CLS token (plus its position embedding) is loaded as one more register (cls + 4 = 5)."""
+    CLS token (plus its position embedding) is loaded as one more register (cls + 4 = 5).
+    ``stem`` "patch" (one linear map per patch, ViT) or "conv" (:class:`~graspvla.model.layers.ConvStem`);
+    ``keypoints`` > 0 appends that many spatial-softmax keypoint tokens
+    (:class:`~graspvla.model.layers.SpatialKeypoints`) to the grid; both towers need the same count."""
 
     width: int = 64
     depth: int = 2
@@ -38,6 +41,7 @@ class VisionConfig:
     pixel_mean: tuple[float, float, float] = (0.5, 0.5, 0.5)  # per-tower input normalisation
     pixel_std: tuple[float, float, float] = (0.5, 0.5, 0.5)
     stem: str = "patch"
+    keypoints: int = 0  # soft-argmax keypoint tokens after the grid (needs stem "conv")
 
 
 @dataclass
@@ -179,12 +183,13 @@ class GraspVLAConfig:
         return GraspVLAConfig.from_dict(json.loads(Path(path).read_text()))
 
 
-PRESETS = ("tiny", "tiny-conv", "small", "graspvla")
+PRESETS = ("tiny", "tiny-conv", "tiny-kp", "small", "graspvla")
 
 
 def preset(name: str) -> GraspVLAConfig:
     """``tiny`` (trains on a CPU in seconds), ``tiny-conv`` (``tiny`` with convolutional stems:
-    the preset to train from scratch on CPUs), ``small`` (CPU-trainable in minutes to hours),
+    the preset to train from scratch on CPUs), ``tiny-kp`` (``tiny-conv`` plus 16 spatial-softmax
+    keypoint tokens per view and tower: precise object coordinates), ``small`` (CPU-trainable in minutes to hours),
     ``graspvla`` (the original shapes: DINOv2-L/14 with registers + SigLIP-So400m/14 at 224 px,
     InternLM2-1.8B, expert hidden 1024 / FFN 2048 with head_dim 128)."""
     if name == "tiny":
@@ -192,6 +197,9 @@ def preset(name: str) -> GraspVLAConfig:
     if name == "tiny-conv":
         return GraspVLAConfig(vision=(VisionConfig(stem="conv"),
                                       VisionConfig(width=48, heads=4, mlp_dim=96, stem="conv")))
+    if name == "tiny-kp":
+        return GraspVLAConfig(vision=(VisionConfig(stem="conv", keypoints=16),
+                                      VisionConfig(width=48, heads=4, mlp_dim=96, stem="conv", keypoints=16)))
     if name == "small":
         return GraspVLAConfig(
             vision=(VisionConfig(width=192, depth=4, heads=3, mlp_dim=768, patch_size=16, registers=4),

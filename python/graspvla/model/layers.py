@@ -10,7 +10,7 @@ from torch import nn
 
 from graspvla.model.config import LMConfig, VisionConfig
 
-__all__ = ["ConvStem", "DecoderLayer", "RMSNorm", "ViT", "apply_rope", "rope_cache"]
+__all__ = ["ConvStem", "DecoderLayer", "RMSNorm", "SpatialKeypoints", "ViT", "apply_rope", "rope_cache"]
 
 
 class RMSNorm(nn.Module):
@@ -146,9 +146,53 @@ class ConvStem(nn.Module):
             layers += [nn.Conv2d(cin, c, 3, 2, 1, bias=False), nn.GroupNorm(min(8, c // 4), c), nn.GELU()]
         layers.append(nn.Conv2d(chans[-1], width, 1))
         self.layers = nn.Sequential(*layers)
+        #: channels of the intermediate maps at strides 4, 8, 16, ... (see ``forward(taps=True)``)
+        self.chans = chans
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
+    def forward(self, x: torch.Tensor, taps: bool = False) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        """``taps``: also return the activated map after each stage (strides 4, 8, 16, ...)."""
+        if not taps:
+            return self.layers(x)
+        maps = []
+        for m in self.layers:
+            x = m(x)
+            if isinstance(m, nn.GELU):
+                maps.append(x)
+        return x, maps
+
+
+class SpatialKeypoints(nn.Module):
+    """``k`` soft-argmax keypoints (Levine et al. 2016's spatial softmax) from a stem's stride-8
+    map and its upsampled stride-16 map, each returned as one token.
+
+    A small conv head scores every stride-8 cell per keypoint; a softmax over the cells gives an
+    attention map whose expected image coordinates (x, y in [-1, 1], x right, y down) are
+    continuous. The token is a linear map of those coordinates (raw and as sin/cos features at
+    ``freqs`` octaves) and of the attention-pooled features, plus a learned per-keypoint
+    embedding. So the tower states *where* something is with sub-cell precision, which a 7x7
+    grid of 32 px tokens can only encode implicitly."""
+
+    def __init__(self, c8: int, c16: int, width: int, k: int, freqs: int = 6) -> None:
+        super().__init__()
+        c = c8 + c16
+        self.head = nn.Sequential(nn.Conv2d(c, 32, 3, 1, 1), nn.GELU(), nn.Conv2d(32, k, 1))
+        self.proj = nn.Linear(c + 2 + 4 * freqs, width)
+        self.index = nn.Parameter(torch.randn(1, k, width) * 0.02)
+        self.register_buffer("octaves", math.pi * 2.0 ** torch.arange(freqs, dtype=torch.float32), persistent=False)
+
+    def forward(self, f8: torch.Tensor, f16: torch.Tensor) -> torch.Tensor:
+        """f8 (N, c8, H, W), f16 (N, c16, H/2, W/2) -> (N, k, width)."""
+        f = torch.cat([f8, F.interpolate(f16, size=f8.shape[-2:], mode="bilinear", align_corners=False)], 1)
+        N, C, H, W = f.shape
+        attn = self.head(f).flatten(2).float().softmax(-1)  # (N, k, H*W)
+        ys = (torch.arange(H, device=f.device, dtype=torch.float32) + 0.5) * (2.0 / H) - 1.0
+        xs = (torch.arange(W, device=f.device, dtype=torch.float32) + 0.5) * (2.0 / W) - 1.0
+        grid = torch.stack([xs.repeat(H), ys.repeat_interleave(W)], -1)  # (H*W, 2): cell centres
+        xy = attn @ grid  # (N, k, 2)
+        feat = (attn.to(f.dtype) @ f.flatten(2).transpose(1, 2))  # (N, k, C)
+        ang = (xy[..., None] * self.octaves).flatten(2)  # (N, k, 2 * freqs)
+        enc = torch.cat([xy, ang.sin(), ang.cos()], -1).to(f.dtype)
+        return self.proj(torch.cat([enc, feat], -1)) + self.index
 
 
 class ViT(nn.Module):
@@ -165,16 +209,27 @@ class ViT(nn.Module):
             raise ValueError(f"VisionConfig.stem: expected 'patch' or 'conv', got {cfg.stem!r}")
         n = (image_size // cfg.patch_size) ** 2
         self.pos_embed = nn.Parameter(torch.randn(1, n, cfg.width) * 0.02)
+        self.keypoints: SpatialKeypoints | None = None
+        if cfg.keypoints:
+            if cfg.stem != "conv" or cfg.patch_size < 16:
+                raise ValueError("VisionConfig.keypoints needs stem='conv' and patch_size >= 16 (stride-8 and "
+                                 f"stride-16 maps), got stem={cfg.stem!r}, patch_size={cfg.patch_size}")
+            chans = self.patch_embed.chans
+            self.keypoints = SpatialKeypoints(chans[1], chans[2], cfg.width, cfg.keypoints)
         self.registers = nn.Parameter(torch.zeros(1, cfg.registers, cfg.width)) if cfg.registers else None
         self.blocks = nn.ModuleList([ViTBlock(cfg) for _ in range(cfg.depth)])
-        self.num_patches = n
+        self.num_patches = n + cfg.keypoints  # output tokens: the grid, then the keypoints
         self.register_buffer("pixel_mean", torch.tensor(cfg.pixel_mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(cfg.pixel_std).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """images (N, 3, S, S) in [0, 1] -> (N, patches, width)."""
+        """images (N, 3, S, S) in [0, 1] -> (N, patches + keypoints, width)."""
         images = (images - self.pixel_mean) / self.pixel_std
-        x = self.patch_embed(images).flatten(2).transpose(1, 2) + self.pos_embed
+        if self.keypoints is None:
+            x = self.patch_embed(images).flatten(2).transpose(1, 2) + self.pos_embed
+        else:
+            grid, maps = self.patch_embed(images, taps=True)
+            x = torch.cat([grid.flatten(2).transpose(1, 2) + self.pos_embed, self.keypoints(maps[1], maps[2])], 1)
         r = 0
         if self.registers is not None:
             x = torch.cat([self.registers.expand(len(x), -1, -1), x], dim=1)

@@ -47,7 +47,7 @@ class Layout:
                                   f"{config.num_embeddings} rows (embed_rows; bins end at bin_base "
                                   f"{config.vocab_size}): set text_vocab / embed_rows to match the tokenizer")
         self.bins = BinTokenizer(config.vocab_size, config.n_bins)
-        patches = (config.image_size // config.vision[0].patch_size) ** 2
+        patches = (config.image_size // config.vision[0].patch_size) ** 2 + config.vision[0].keypoints
         self.image_tokens = patches * len(config.cameras)
 
     def prompt(self, instruction: str) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -153,11 +154,14 @@ def test_bad_input(model: GraspVLA) -> None:
         Collator(model.config, Normalizer.identity())([make_sample(0, "other")])
 
 
-def test_conv_stem_preset_learns_and_round_trips(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["tiny-conv", "tiny-kp"])
+def test_conv_stem_preset_learns_and_round_trips(tmp_path: Path, name: str) -> None:
     torch.manual_seed(0)
-    m = GraspVLA(preset("tiny-conv"))
+    m = GraspVLA(preset(name))
     assert all(v.stem == "conv" for v in m.config.vision)
-    assert m.image_tokens == GraspVLA(preset("tiny")).image_tokens  # same 7x7 grid per camera
+    kp = m.config.vision[0].keypoints
+    # the same 7x7 grid per camera, then the keypoint tokens
+    assert m.image_tokens == GraspVLA(preset("tiny")).image_tokens + kp * len(m.config.cameras)
     batch = Collator(m.config, Normalizer.identity())([make_sample(k) for k in range(3)])
     opt = torch.optim.AdamW(m.parameters(), lr=2e-3)
     losses = []
@@ -170,6 +174,8 @@ def test_conv_stem_preset_learns_and_round_trips(tmp_path: Path) -> None:
     assert losses[-1] < 0.3 * losses[0], losses
     # gradients reach the first convolution of both stems
     assert all(t.patch_embed.layers[0].weight.grad.abs().sum() > 0 for t in m.towers)
+    if kp:  # and the keypoint heads (through the soft-argmax coordinates and pooled features)
+        assert all(t.keypoints.head[0].weight.grad.abs().sum() > 0 for t in m.towers)
     save_pretrained(m, Normalizer.identity(), tmp_path / "c")
     loaded, _ = from_pretrained(tmp_path / "c")
     assert loaded.config.vision[0].stem == "conv"
@@ -186,6 +192,10 @@ def test_conv_stem_config_checks_and_legacy_configs_load_as_patch() -> None:
         GraspVLA(GraspVLAConfig(vision=(VisionConfig(stem="conv", patch_size=14),) * 2))
     with pytest.raises(ValueError, match="stem"):
         GraspVLA(GraspVLAConfig(vision=(VisionConfig(stem="pixels"),) * 2))
+    with pytest.raises(ValueError, match="keypoints needs stem='conv'"):
+        GraspVLA(GraspVLAConfig(vision=(VisionConfig(keypoints=4),) * 2))
+    with pytest.raises(ValueError, match="same patch grid"):
+        GraspVLA(GraspVLAConfig(vision=(VisionConfig(stem="conv", keypoints=4), VisionConfig(stem="conv"))))
     d = preset("tiny").to_dict()
     for v in d["vision"]:
         del v["stem"]  # a config.json written before the field existed
@@ -231,3 +241,40 @@ def test_invisible_box_tokens_are_not_supervised(model: GraspVLA) -> None:
     assert len(sup_full) - len(sup_part) == 4
     # the 4 dropped labels are the side box's: positions 4..7 of the supervised run
     assert set(sup_full.tolist()) - set(sup_part.tolist()) == set(sup_full[4:8].tolist())
+
+
+def test_spatial_keypoints_are_the_expected_cell_centres_and_pooled_features() -> None:
+    """Soft-argmax against a hand-made score map: a sharp peak gives that cell's centre in
+    [-1, 1] image coordinates (x right, y down) and its features; two equal peaks give their
+    midpoint and the mean of their features."""
+    from graspvla.model.layers import SpatialKeypoints
+
+    torch.manual_seed(0)
+    H = W = 8
+    kp = SpatialKeypoints(c8=3, c16=2, width=16, k=2, freqs=2)
+    scores = torch.full((1, 2, H, W), -1e4)
+    scores[0, 0, 5, 2] = 0.0  # keypoint 0: row 5, column 2
+    scores[0, 1, 1, 1] = scores[0, 1, 3, 7] = 0.0  # keypoint 1: two equal peaks
+
+    class Scores(torch.nn.Module):
+        def forward(self, f: torch.Tensor) -> torch.Tensor:
+            return scores
+
+    kp.head = Scores()  # type: ignore[assignment]
+    f8, f16 = torch.randn(1, 3, H, W), torch.randn(1, 2, H // 2, W // 2)
+    seen = {}
+    kp.proj.register_forward_hook(lambda mod, inp, out: seen.update(enc=inp[0]))  # returns None: output kept
+    out = kp(f8, f16)
+    assert out.shape == (1, 2, 16)
+    enc = seen["enc"][0]
+    centre = lambda i: (i + 0.5) * 2 / H - 1  # noqa: E731
+    torch.testing.assert_close(enc[0, :2], torch.tensor([centre(2), centre(5)]))
+    torch.testing.assert_close(enc[1, :2], torch.tensor([(centre(1) + centre(7)) / 2, (centre(1) + centre(3)) / 2]))
+    # sin / cos features of x, y at octaves pi, 2 pi
+    x, y = centre(2), centre(5)
+    ang = torch.tensor([x * math.pi, x * 2 * math.pi, y * math.pi, y * 2 * math.pi])
+    torch.testing.assert_close(enc[0, 2:10], torch.cat([ang.sin(), ang.cos()]))
+    up = torch.nn.functional.interpolate(f16, size=(H, W), mode="bilinear", align_corners=False)
+    f = torch.cat([f8, up], 1)[0]
+    torch.testing.assert_close(enc[0, 10:], f[:, 5, 2])
+    torch.testing.assert_close(enc[1, 10:], (f[:, 1, 1] + f[:, 3, 7]) / 2)
