@@ -18,6 +18,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warmup", type=int, default=100, help="warm-up steps")
     p.add_argument("--workers", type=int, default=2, help="DataLoader workers per rank")
     p.add_argument("--no-pag", action="store_true", help="ablation: no box / grasp tokens")
+    p.add_argument("--text-tokenizer", choices=["byte", "bpe"], default="byte",
+                   help="new models: 'byte' (UTF-8 bytes) or 'bpe' (a BPE trained here on the prompts of every "
+                        "category, dataset task and grounding phrase: one token per object name); ignored "
+                        "with --init, which keeps the checkpoint's")
     p.add_argument("--train-vision", action="store_true", help="also train the vision towers")
     p.add_argument("--seed", type=int, default=0, help="seed of data order, init and noise")
     p.add_argument("--fsdp", action="store_true",
@@ -98,7 +102,11 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     else:
         cfg = preset(args.preset)
         cfg.use_pag = not args.no_pag
-        model = GraspVLA(cfg)
+        text = None
+        if getattr(args, "text_tokenizer", "byte") == "bpe":
+            text = prompt_tokenizer(args)
+            cfg.text_vocab = text.vocab_size
+        model = GraspVLA(cfg, text)
         normalizer = None
     if grounding_ratio > 0 and not model.config.use_pag:
         raise InvalidInputError("--grounding: grounding data supervises only the box tokens, which a model "
@@ -114,6 +122,23 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                        parallel="fsdp" if getattr(args, "fsdp", False) else "ddp")
     # the model's own text tokenizer (a checkpoint's tokenizer.json with --init), not the byte default
     return model, normalizer, dataset, Collator(model.config, normalizer, model.layout.text), tcfg
+
+
+def prompt_tokenizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """``--text-tokenizer bpe``: a BPE trained on the instructions of every built-in category,
+    every task of the ``--data`` sets and every phrase of the ``--grounding`` sets."""
+    from graspvla.assets import category_names
+    from graspvla.data.episode import instruction_for
+    from graspvla.data.reader import LeRobotReader
+    from graspvla.model.tokenizer import train_prompt_tokenizer
+    from graspvla.train.vla_data import GroundingFrames
+
+    instructions = [instruction_for(c) for c in category_names()]
+    for d in args.data:
+        instructions += LeRobotReader(d).tasks
+    for g in getattr(args, "grounding", None) or []:
+        instructions += [instruction_for(p) for p in set(GroundingFrames(g, 32).phrases)]
+    return train_prompt_tokenizer(instructions)
 
 
 def augmenter(args: argparse.Namespace, image_size: int):  # type: ignore[no-untyped-def]
@@ -176,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
                                      "preset": args.preset, "seconds": result.seconds,
                                      "max_episodes": args.max_episodes, "episodes": _num_episodes(dataset),
                                      "grounding": args.grounding, "grounding_ratio": tcfg.grounding_ratio,
-                                     "augment": args.augment})
+                                     "augment": args.augment,
+                                     "text_tokenizer": getattr(args, "text_tokenizer", "byte")})
         print(f"[train] {result.steps} steps, final loss {result.final_loss:.4f}, model: {out}")
     return 0

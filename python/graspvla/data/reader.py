@@ -192,6 +192,11 @@ class LeRobotReader:
         return int(self._cum[-1])
 
     @property
+    def tasks(self) -> list[str]:
+        """The dataset's task strings (instructions), from ``meta/tasks.parquet``."""
+        return list(self._tasks.values())
+
+    @property
     def num_episodes(self) -> int:
         return len(self._sel)
 

@@ -7,10 +7,13 @@ decoding takes the midpoint of the bin's edges. Values outside [-1, 1] saturate.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import torch
 
-__all__ = ["BinTokenizer", "ByteTokenizer", "HFTextTokenizer", "PROMPT", "TextTokenizer", "load_text_tokenizer"]
+__all__ = ["BinTokenizer", "ByteTokenizer", "HFTextTokenizer", "PROMPT", "TextTokenizer", "load_text_tokenizer",
+           "train_prompt_tokenizer"]
 
 PROMPT = "In: What action should the robot take to {instruction}?\nOut: "
 
@@ -79,6 +82,33 @@ def load_text_tokenizer(directory) -> TextTokenizer:
 
     f = Path(directory) / "tokenizer.json"
     return HFTextTokenizer(str(f)) if f.is_file() else ByteTokenizer()
+
+
+def train_prompt_tokenizer(instructions: Iterable[str], max_vocab: int = 4096) -> HFTextTokenizer:
+    """A byte-level BPE trained, offline, on the prompts of ``instructions`` (e.g.
+    ``instruction_for(c)`` for every object category), with ``<s>``, ``</s>``, ``<PAD>`` as ids
+    0-2. Merges never cross words and continue while any corpus word has more than one token
+    (up to ``max_vocab``), so every word of the corpus (each category name, the template's
+    words) becomes a single token; other text still encodes, as sub-words or bytes.
+
+    Why: with the byte tokenizer, "mug" is three tokens spread over the 60-byte prompt, and a
+    2-layer LM spends its depth composing them before it can look for the object. One token per
+    name leaves the layers for matching it against the image tokens."""
+    import tokenizers
+
+    corpus = sorted({PROMPT.format(instruction=i) for i in instructions})
+    if not corpus:
+        from graspvla.errors import InvalidInputError
+
+        raise InvalidInputError("train_prompt_tokenizer: no instructions")
+    tok = tokenizers.Tokenizer(tokenizers.models.BPE())
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = tokenizers.decoders.ByteLevel()
+    trainer = tokenizers.trainers.BpeTrainer(vocab_size=max_vocab, min_frequency=1, show_progress=False,
+                                             special_tokens=["<s>", "</s>", "<PAD>"],
+                                             initial_alphabet=tokenizers.pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(corpus, trainer)
+    return HFTextTokenizer(tok.to_str(), from_string=True)
 
 
 class BinTokenizer:
