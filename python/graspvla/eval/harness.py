@@ -110,6 +110,26 @@ def _first_box_iou(env: Any, policy: Any) -> float | None:
     return float(np.mean(ious)) if ious else None
 
 
+def _first_box_on_target(env: Any, policy: Any) -> tuple[float, float] | None:
+    """Grounding at the first query: per camera that sees the target, whether the centre of the
+    policy's box is nearer the target's box centre than any other object's (1 or 0), and chance
+    (1 / objects in view). Means over those cameras; None without boxes on either side."""
+    pred = getattr(getattr(policy, "last_prediction", None), "boxes", None)
+    scene = getattr(env, "object_boxes", None)
+    if pred is None or not callable(scene) or not np.all(np.isfinite(np.asarray(pred, dtype=np.float64))):
+        return None
+    centre = lambda b: 0.5 * (np.asarray(b[:2], dtype=np.float64) + np.asarray(b[2:], dtype=np.float64))  # noqa: E731
+    hits, chance = [], []
+    for p, (target, others) in zip(np.asarray(pred, dtype=np.float64).reshape(-1, 4), scene()):
+        if target is None:
+            continue
+        c = centre(p)
+        d = np.linalg.norm(c - centre(target))
+        hits.append(float(all(d <= np.linalg.norm(c - centre(o)) for o in others)))
+        chance.append(1.0 / (1 + len(others)))
+    return (float(np.mean(hits)), float(np.mean(chance))) if hits else None
+
+
 def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, category: str, group: str,
               max_steps: int, lift_threshold: float, keep_frames: bool = False) -> tuple[TrialRecord, list[np.ndarray]]:
     """One closed-loop trial. Success = the target rose >= ``lift_threshold`` while no other
@@ -121,6 +141,7 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
     frames: list[np.ndarray] = []
     success = other = False
     iou: float | None = None
+    grounding: tuple[float, float] | None = None
     region: str | None = None
     on_region = False
     best = 0.0
@@ -135,6 +156,7 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
         timings["inference"] += time.perf_counter() - t
         if steps == 1:
             iou = _first_box_iou(env, policy)
+            grounding = _first_box_on_target(env, policy)
         if actions.ndim != 2 or actions.shape[1] != 7 or not np.all(np.isfinite(actions)):
             break  # a broken policy output ends the trial as a failure
         t = time.perf_counter()
@@ -157,7 +179,8 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
     record = TrialRecord(policy=policy.name, condition=condition.name, group=group, category=category, seed=seed,
                          success=success and not other, lifted_other=other, steps=steps, sim_time=env.sim_time,
                          wall_time=time.perf_counter() - t0, max_lift=best, timings=timings, box_iou=iou,
-                         closest_approach=closest)
+                         closest_approach=closest, box_on_target=grounding[0] if grounding else None,
+                         box_chance=grounding[1] if grounding else None)
     # a trial without a lift is still scored on the environment's region (as a preference failure)
     region = region or getattr(getattr(env, "config", None), "grasp_region", None)
     if region is not None:

@@ -36,6 +36,11 @@ class TrialRecord:
         box_iou: localisation at the first query: IoU of the policy's predicted target box with
             the target's segmentation box, averaged over the cameras that see the target; None
             for policies that predict no boxes (expert, random, the no-PAG ablation).
+        box_on_target: grounding at the first query: share of the cameras seeing the target in
+            which the predicted box's centre is nearer the target's box than any other object's
+            (1 = the requested object, not another one); None for policies without boxes.
+        box_chance: what picking an object in view at random scores on ``box_on_target``
+            (mean of 1 / objects in view).
         closest_approach: the smallest distance [m] between the TCP and the centre of the
             target's bounding box over the trial (before the first query and after each chunk);
             None for environments that do not report it.
@@ -58,6 +63,8 @@ class TrialRecord:
     on_region: bool | None = None
     box_iou: float | None = None
     closest_approach: float | None = None
+    box_on_target: float | None = None
+    box_chance: float | None = None
 
     @property
     def preference_success(self) -> bool:
@@ -107,24 +114,32 @@ def box_iou(a: Any, b: Any) -> float:
 def format_localisation_table(records: list[TrialRecord]) -> str:
     """Markdown table per policy and group of two progress measures finer than success (a
     policy that cannot find the object cannot grasp it): the first-query target box (mean IoU
-    with the segmentation box, share of trials with IoU >= 0.5; "-" for policies without boxes)
-    and the median closest approach of the TCP to the target [cm]. Empty without either."""
-    cells: dict[tuple[str, str], tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    with the segmentation box, share of trials with IoU >= 0.5; "-" for policies without boxes),
+    whether that box is on the requested object rather than another one (mean share of views,
+    next to chance: 1 / objects in view) and the median closest approach of the TCP to the
+    target [cm]. Empty without any of them."""
+    cells: dict[tuple[str, str], tuple[list[float], list[float], list[tuple[float, float]]]] = \
+        defaultdict(lambda: ([], [], []))
     for r in records:
         if r.box_iou is not None:
             cells[(r.policy, r.group)][0].append(r.box_iou)
         if r.closest_approach is not None:
             cells[(r.policy, r.group)][1].append(r.closest_approach)
+        if r.box_on_target is not None and r.box_chance is not None:
+            cells[(r.policy, r.group)][2].append((r.box_on_target, r.box_chance))
     if not cells:
         return ""
-    lines = ["| policy | group | trials | mean box IoU | IoU >= 0.5 | median closest approach [cm] |",
-             "|---|---|---|---|---|---|"]
-    for (policy, group), (ious, dists) in cells.items():
+    lines = ["| policy | group | trials | mean box IoU | IoU >= 0.5 | box on target (chance) "
+             "| median closest approach [cm] |",
+             "|---|---|---|---|---|---|---|"]
+    for (policy, group), (ious, dists, on) in cells.items():
         a = np.asarray(ious)
-        n = max(len(ious), len(dists))
+        n = max(len(ious), len(dists), len(on))
         iou_cells = f"{a.mean():.2f} | {Rate(int((a >= 0.5).sum()), len(a))}" if len(a) else "- | -"
+        hit = np.asarray(on).reshape(-1, 2)
+        on_cell = f"{100 * hit[:, 0].mean():.0f} % ({100 * hit[:, 1].mean():.0f} %)" if len(on) else "-"
         near = f"{100 * float(np.median(dists)):.1f}" if dists else "-"
-        lines.append(f"| {policy} | {group} | {n} | {iou_cells} | {near} |")
+        lines.append(f"| {policy} | {group} | {n} | {iou_cells} | {on_cell} | {near} |")
     return "\n".join(lines)
 
 

@@ -180,6 +180,16 @@ class SimGraspEnv:
         target = self.scene.target.id
         return [self.sim.boxes(cam).get(target) for cam in ("front", "side")]
 
+    def object_boxes(self) -> list[tuple[tuple[int, int, int, int] | None, list[tuple[int, int, int, int]]]]:
+        """Per camera (front, side): the requested object's box (None when not seen) and the
+        boxes of the other objects in view [pixels], from segmentation."""
+        target = self.scene.target.id
+        out = []
+        for cam in ("front", "side"):
+            boxes = self.sim.boxes(cam)
+            out.append((boxes.get(target), [b for i, b in boxes.items() if i != target and b is not None]))
+        return out
+
     def target_distance(self) -> float:
         """Distance [m] from the TCP to the centre of the requested object's axis-aligned box
         (base frame, current state): how close the hand came, a progress measure for policies

@@ -80,11 +80,35 @@ def test_target_boxes_and_first_query_localisation(env: SimGraspEnv) -> None:
     shifted, _ = run_trial(env, Boxer(4.0), 3, CONDITIONS["basic"], "can", "synthetic", 1, 0.1)
     none, _ = run_trial(env, RandomPolicy(0), 3, CONDITIONS["basic"], "can", "synthetic", 1, 0.1)
     assert exact.box_iou == pytest.approx(1.0) and 0.0 < shifted.box_iou < 1.0 and none.box_iou is None
+
+    # grounding: the box of another object in view is localised perfectly but on the wrong object
+    scene = env.object_boxes()
+    assert [t for t, _ in scene] == truth
+    assert all(truth[0] not in others for _, others in scene)
+    seen = [k for k, (t, others) in enumerate(scene) if t is not None and others]
+    assert seen, "scene 3 should show the can and another object in some view"
+
+    class WrongObject(Boxer):
+        name = "wrong"
+
+        def act(self, obs):  # noqa: ANN001, ANN201
+            out = super().act(obs)
+            for k, (_, others) in enumerate(env.object_boxes()):
+                if others:
+                    self.last_prediction.boxes[k] = others[0]
+            return out
+
+    wrong, _ = run_trial(env, WrongObject(0.0), 3, CONDITIONS["basic"], "can", "synthetic", 1, 0.1)
+    assert exact.box_on_target == 1.0 and none.box_on_target is None
+    n_views = sum(t is not None for t in truth)
+    assert wrong.box_on_target == pytest.approx(1.0 - len(seen) / n_views)  # wrong in every view with another object
+    chance = np.mean([1 / (1 + len(o)) for t, o in scene if t is not None])
+    assert exact.box_chance == pytest.approx(chance) and chance < 1.0
     from graspvla.eval.report import format_localisation_table
 
-    table = format_localisation_table([exact, shifted, none])
-    assert "| boxer | synthetic | 2 | 0." in table
-    assert "| random | synthetic | 1 | - | - |" in table  # no boxes, but its reach is reported
+    table = format_localisation_table([exact, shifted, none, wrong])
+    assert "| boxer | synthetic | 2 | 0." in table and f"| 100 % ({100 * chance:.0f} %) |" in table
+    assert "| random | synthetic | 1 | - | - | - |" in table  # no boxes, but its reach is reported
     # reach: zero actions leave the TCP where it started, so the closest approach is the start distance
     env.reset(3, CONDITIONS["basic"], "can")
     assert exact.closest_approach == pytest.approx(env.target_distance(), abs=0.02)
