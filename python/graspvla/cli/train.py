@@ -88,6 +88,7 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from graspvla.errors import InvalidInputError
     from graspvla.model import Collator, GraspVLA, preset
     from graspvla.model.checkpoint import from_pretrained
+    from graspvla.model.tokenizer import HFTextTokenizer
     from graspvla.train import TrainConfig
     from graspvla.train.vla_data import fit_normalizer
 
@@ -104,7 +105,14 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         cfg.use_pag = not args.no_pag
         text = None
         if getattr(args, "text_tokenizer", "byte") == "bpe":
-            text = prompt_tokenizer(args)
+            # kept in the run directory, so a resumed run tokenises exactly as it started
+            saved = Path(args.out) / "tokenizer.json"
+            if saved.is_file():
+                text = HFTextTokenizer(str(saved))
+            else:
+                text = prompt_tokenizer(args)
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                saved.write_text(text.to_json())
             cfg.text_vocab = text.vocab_size
         model = GraspVLA(cfg, text)
         normalizer = None

@@ -57,6 +57,13 @@ def test_train_cli_bpe_builds_a_model_that_uses_and_saves_it(tmp_path: Path) -> 
     task = sample["instruction"]
     # the dataset's own task is in the corpus: its words are single tokens
     assert len(text.encode(" " + task)) == len(text.tok.pre_tokenizer.pre_tokenize_str(" " + task))
+    # the run directory keeps the tokenizer: a resumed run reads it instead of training another
+    saved = tmp_path / "o" / "tokenizer.json"
+    assert saved.read_text() == text.to_json()
+    other = train_prompt_tokenizer(["pick up the zebra"])  # a tokenizer only the saved file has
+    saved.write_text(other.to_json())
+    again, *_ = build_training(args)
+    assert again.layout.text.to_json() == other.to_json() and again.config.text_vocab == other.vocab_size
     loss, _ = model.compute_loss(collate([sample]))
     assert torch.isfinite(loss)
     save_pretrained(model, normalizer, tmp_path / "m")
