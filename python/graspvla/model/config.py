@@ -28,7 +28,10 @@ class VisionConfig:
     CLS token (plus its position embedding) is loaded as one more register (cls + 4 = 5).
     ``stem`` "patch" (one linear map per patch, ViT) or "conv" (:class:`~graspvla.model.layers.ConvStem`);
     ``keypoints`` > 0 appends that many spatial-softmax keypoint tokens
-    (:class:`~graspvla.model.layers.SpatialKeypoints`) to the grid; both towers need the same count."""
+    (:class:`~graspvla.model.layers.SpatialKeypoints`) to the grid; both towers need the same count.
+    ``film``: every stage of the conv stem is scaled and shifted per channel by a linear map of
+    the instruction (the mean embedding of its text tokens), FiLM as in RT-1, so the keypoint
+    maps can look for the object the prompt names; zero-initialised (starts as the plain stem)."""
 
     width: int = 64
     depth: int = 2
@@ -42,6 +45,7 @@ class VisionConfig:
     pixel_std: tuple[float, float, float] = (0.5, 0.5, 0.5)
     stem: str = "patch"
     keypoints: int = 0  # soft-argmax keypoint tokens after the grid (needs stem "conv")
+    film: bool = False  # the instruction modulates the conv stem's maps (needs stem "conv")
 
 
 @dataclass
@@ -183,13 +187,14 @@ class GraspVLAConfig:
         return GraspVLAConfig.from_dict(json.loads(Path(path).read_text()))
 
 
-PRESETS = ("tiny", "tiny-conv", "tiny-kp", "small", "graspvla")
+PRESETS = ("tiny", "tiny-conv", "tiny-kp", "tiny-film", "small", "graspvla")
 
 
 def preset(name: str) -> GraspVLAConfig:
     """``tiny`` (trains on a CPU in seconds), ``tiny-conv`` (``tiny`` with convolutional stems:
     the preset to train from scratch on CPUs), ``tiny-kp`` (``tiny-conv`` plus 16 spatial-softmax
-    keypoint tokens per view and tower: precise object coordinates), ``small`` (CPU-trainable in minutes to hours),
+    keypoint tokens per view and tower: precise object coordinates), ``tiny-film`` (``tiny-kp``
+    with instruction-conditioned stems), ``small`` (CPU-trainable in minutes to hours),
     ``graspvla`` (the original shapes: DINOv2-L/14 with registers + SigLIP-So400m/14 at 224 px,
     InternLM2-1.8B, expert hidden 1024 / FFN 2048 with head_dim 128)."""
     if name == "tiny":
@@ -200,6 +205,9 @@ def preset(name: str) -> GraspVLAConfig:
     if name == "tiny-kp":
         return GraspVLAConfig(vision=(VisionConfig(stem="conv", keypoints=16),
                                       VisionConfig(width=48, heads=4, mlp_dim=96, stem="conv", keypoints=16)))
+    if name == "tiny-film":
+        return GraspVLAConfig(vision=(VisionConfig(stem="conv", keypoints=16, film=True),
+                                      VisionConfig(width=48, heads=4, mlp_dim=96, stem="conv", keypoints=16, film=True)))
     if name == "small":
         return GraspVLAConfig(
             vision=(VisionConfig(width=192, depth=4, heads=3, mlp_dim=768, patch_size=16, registers=4),

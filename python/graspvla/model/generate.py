@@ -44,11 +44,10 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     dev = model.embed_tokens.weight.device
     B = images.shape[0]
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    img = model.encode_images(images.to(dev))
-    timings["vision"] = time.perf_counter() - t0
-
     prefix = layout.pack([(layout.head(s), [-100] * len(layout.head(s))) for s in instructions], left=True)
+    t0 = time.perf_counter()
+    img = model.encode_images(images.to(dev), prefix)
+    timings["vision"] = time.perf_counter() - t0
     key_mask = prefix.key_mask.to(dev)
     positions = prefix.positions.to(dev)
     x = model.embed(prefix, img)

@@ -35,7 +35,7 @@ class GraspVLA(nn.Module):
         super().__init__()
         self.config = c = config
         self.layout = Layout(c, text_tokenizer)
-        self.towers = nn.ModuleList([ViT(v, c.image_size) for v in c.vision])
+        self.towers = nn.ModuleList([ViT(v, c.image_size, c.lm.hidden) for v in c.vision])
         if len({t.num_patches for t in self.towers}) != 1:
             raise ValueError("both vision towers must produce the same patch grid")
         fused = sum(v.width for v in c.vision)
@@ -55,6 +55,10 @@ class GraspVLA(nn.Module):
         self.time_mlp_out = nn.Linear(he, he)
         self.action_out = nn.Linear(he, c.action_dim)
         self.apply(self._init)
+        for t in self.towers:  # FiLM starts as the identity: the plain stem, then learns to condition
+            if t.film is not None:
+                nn.init.zeros_(t.film.weight)
+                nn.init.zeros_(t.film.bias)
         #: run the action expert on every training batch, with zero weight when the batch has no
         #: action sample (set by FSDP training, whose collectives need the same modules on every rank)
         self.static_graph = False
@@ -82,11 +86,34 @@ class GraspVLA(nn.Module):
             p.requires_grad_(False)
 
     # ---- vision ---------------------------------------------------------------------------
-    def encode_images(self, images: torch.Tensor) -> torch.Tensor:
-        """images (B, V, 3, H, W) float in [0, 1] -> (B, V * patches, hidden)."""
+    @property
+    def conditions_vision(self) -> bool:
+        """Whether the towers take the instruction (``VisionConfig.film``)."""
+        return any(t.film is not None for t in self.towers)
+
+    def instruction_vector(self, prefix: Prefix) -> torch.Tensor:
+        """(B, hidden): the mean token embedding of each sample's instruction text, i.e. its
+        text tokens without BOS / EOS / PAD, image slots, padding and bin tokens. The same for
+        a training sequence and a generation prefix of the same prompt."""
+        ids = prefix.ids.to(self.embed_tokens.weight.device)
+        text = self.layout.text
+        mask = prefix.key_mask.to(ids.device) & ~prefix.image_slots.to(ids.device) & (ids < self.layout.bins.first_id)
+        for special in {text.bos_id, text.eos_id, text.pad_id}:
+            mask &= ids != special
+        m = mask[..., None].to(self.embed_tokens.weight.dtype)
+        return (self.embed_tokens(ids) * m).sum(1) / m.sum(1).clamp(min=1.0)
+
+    def encode_images(self, images: torch.Tensor, prefix: Prefix | None = None) -> torch.Tensor:
+        """images (B, V, 3, H, W) float in [0, 1] -> (B, V * patches, hidden). ``prefix``: the
+        samples' token sequences, whose instructions condition ``film`` towers (required then)."""
         B, V = images.shape[:2]
         x = images.flatten(0, 1)  # each tower normalises with its own mean / std
-        feats = torch.cat([t(x) for t in self.towers], dim=-1)
+        cond = None
+        if self.conditions_vision:
+            if prefix is None:
+                raise ValueError("encode_images: this model's towers are conditioned on the instruction; pass prefix")
+            cond = self.instruction_vector(prefix).repeat_interleave(V, dim=0)
+        feats = torch.cat([t(x, cond) for t in self.towers], dim=-1)
         return self.projector(feats).view(B, V * feats.shape[1], -1)
 
     # ---- LM ---------------------------------------------------------------------------------
@@ -209,7 +236,7 @@ class GraspVLA(nn.Module):
         dev = self.embed_tokens.weight.device
         prefix: Prefix = batch["prefix"]
         images = batch["images"].to(dev)
-        x = self.embed(prefix, self.encode_images(images))
+        x = self.embed(prefix, self.encode_images(images, prefix))
         key_mask = prefix.key_mask.to(dev)
         hidden, cache = self.run_lm(x, prefix.positions.to(dev), self.causal_mask(key_mask))
         logits = self.lm_head(hidden)

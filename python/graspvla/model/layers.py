@@ -149,16 +149,21 @@ class ConvStem(nn.Module):
         #: channels of the intermediate maps at strides 4, 8, 16, ... (see ``forward(taps=True)``)
         self.chans = chans
 
-    def forward(self, x: torch.Tensor, taps: bool = False) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
-        """``taps``: also return the activated map after each stage (strides 4, 8, 16, ...)."""
-        if not taps:
+    def forward(self, x: torch.Tensor, taps: bool = False, film: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+                ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        """``taps``: also return the activated map after each stage (strides 4, 8, 16, ...).
+        ``film``: per stage (scale, shift) (N, C); the activated map becomes map * (1 + scale) + shift."""
+        if not taps and film is None:
             return self.layers(x)
         maps = []
         for m in self.layers:
             x = m(x)
             if isinstance(m, nn.GELU):
+                if film is not None:
+                    scale, shift = film[len(maps)]
+                    x = x * (1 + scale[:, :, None, None]) + shift[:, :, None, None]
                 maps.append(x)
-        return x, maps
+        return (x, maps) if taps else x
 
 
 class SpatialKeypoints(nn.Module):
@@ -198,7 +203,8 @@ class SpatialKeypoints(nn.Module):
 class ViT(nn.Module):
     """A plain ViT returning patch tokens of ``feature_layer`` (registers dropped)."""
 
-    def __init__(self, cfg: VisionConfig, image_size: int) -> None:
+    def __init__(self, cfg: VisionConfig, image_size: int, cond_dim: int = 0) -> None:
+        """``cond_dim``: width of the instruction vector that ``cfg.film`` towers take."""
         super().__init__()
         self.cfg = cfg
         if cfg.stem == "patch":
@@ -219,16 +225,29 @@ class ViT(nn.Module):
         self.registers = nn.Parameter(torch.zeros(1, cfg.registers, cfg.width)) if cfg.registers else None
         self.blocks = nn.ModuleList([ViTBlock(cfg) for _ in range(cfg.depth)])
         self.num_patches = n + cfg.keypoints  # output tokens: the grid, then the keypoints
+        self.film: nn.Linear | None = None
+        if cfg.film:
+            if cfg.stem != "conv" or cond_dim < 1:
+                raise ValueError("VisionConfig.film needs stem='conv' and an instruction vector (cond_dim >= 1)")
+            self.film = nn.Linear(cond_dim, 2 * sum(self.patch_embed.chans))
         self.register_buffer("pixel_mean", torch.tensor(cfg.pixel_mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(cfg.pixel_std).view(1, 3, 1, 1), persistent=False)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """images (N, 3, S, S) in [0, 1] -> (N, patches + keypoints, width)."""
+    def forward(self, images: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """images (N, 3, S, S) in [0, 1] -> (N, patches + keypoints, width); ``cond`` (N,
+        cond_dim): the instruction vector of each image (required by ``film`` towers)."""
         images = (images - self.pixel_mean) / self.pixel_std
+        film = None
+        if self.film is not None:
+            if cond is None:
+                raise ValueError("this vision tower is conditioned on the instruction (film): pass cond")
+            ss = self.film(cond.to(images.dtype)).split([c for c in self.patch_embed.chans for _ in (0, 1)], dim=-1)
+            film = list(zip(ss[0::2], ss[1::2]))
         if self.keypoints is None:
-            x = self.patch_embed(images).flatten(2).transpose(1, 2) + self.pos_embed
+            grid = self.patch_embed(images) if film is None else self.patch_embed(images, film=film)
+            x = grid.flatten(2).transpose(1, 2) + self.pos_embed
         else:
-            grid, maps = self.patch_embed(images, taps=True)
+            grid, maps = self.patch_embed(images, taps=True, film=film)
             x = torch.cat([grid.flatten(2).transpose(1, 2) + self.pos_embed, self.keypoints(maps[1], maps[2])], 1)
         r = 0
         if self.registers is not None:

@@ -154,7 +154,7 @@ def test_bad_input(model: GraspVLA) -> None:
         Collator(model.config, Normalizer.identity())([make_sample(0, "other")])
 
 
-@pytest.mark.parametrize("name", ["tiny-conv", "tiny-kp"])
+@pytest.mark.parametrize("name", ["tiny-conv", "tiny-kp", "tiny-film"])
 def test_conv_stem_preset_learns_and_round_trips(tmp_path: Path, name: str) -> None:
     torch.manual_seed(0)
     m = GraspVLA(preset(name))
@@ -176,6 +176,8 @@ def test_conv_stem_preset_learns_and_round_trips(tmp_path: Path, name: str) -> N
     assert all(t.patch_embed.layers[0].weight.grad.abs().sum() > 0 for t in m.towers)
     if kp:  # and the keypoint heads (through the soft-argmax coordinates and pooled features)
         assert all(t.keypoints.head[0].weight.grad.abs().sum() > 0 for t in m.towers)
+    if m.conditions_vision:  # and the instruction's FiLM maps
+        assert all(t.film.weight.grad.abs().sum() > 0 for t in m.towers)
     save_pretrained(m, Normalizer.identity(), tmp_path / "c")
     loaded, _ = from_pretrained(tmp_path / "c")
     assert loaded.config.vision[0].stem == "conv"
@@ -278,3 +280,40 @@ def test_spatial_keypoints_are_the_expected_cell_centres_and_pooled_features() -
     f = torch.cat([f8, up], 1)[0]
     torch.testing.assert_close(enc[0, 10:], f[:, 5, 2])
     torch.testing.assert_close(enc[1, 10:], (f[:, 1, 1] + f[:, 3, 7]) / 2)
+
+
+def test_film_towers_see_the_instruction_the_same_way_in_training_and_generation() -> None:
+    """``tiny-film``: zero-initialised FiLM is the plain stem; once trained, a different
+    instruction changes the image tokens; the instruction vector of a training sequence equals
+    that of the left-padded generation prefix of the same prompt, so both paths encode the images
+    identically; cached and uncached generation agree, batched and single."""
+    torch.manual_seed(0)
+    m = GraspVLA(preset("tiny-film")).eval()
+    plain = GraspVLA(preset("tiny-kp")).eval()
+    plain.load_state_dict({k: v for k, v in m.state_dict().items() if ".film." not in k})
+    samples = [make_sample(k) for k in range(3)]
+    batch = Collator(m.config, Normalizer.identity())(samples)
+    with torch.no_grad():
+        torch.testing.assert_close(m.encode_images(batch["images"], batch["prefix"]),
+                                   plain.encode_images(batch["images"]))
+        for t in m.towers:
+            torch.nn.init.normal_(t.film.weight, std=0.5)
+        instr = [s["instruction"] for s in samples]
+
+        def heads(texts: list[str]):  # noqa: ANN202  (generation prefixes, left-padded)
+            return m.layout.pack([(m.layout.head(i), [-100] * len(m.layout.head(i))) for i in texts], left=True)
+
+        torch.testing.assert_close(m.instruction_vector(batch["prefix"]), m.instruction_vector(heads(instr)))
+        a = m.encode_images(batch["images"][:1], heads(instr[:1]))
+        b = m.encode_images(batch["images"][:1], heads(["pick up the banana"]))
+        assert instr[0] != "pick up the banana" and not torch.allclose(a, b)
+    with pytest.raises(ValueError, match="pass prefix"):
+        m.encode_images(batch["images"])
+    noise = torch.randn(3, 4, 7, generator=torch.Generator().manual_seed(1))
+    g1 = generate(m, batch["images"], instr, batch["proprio"], noise=noise)
+    g2 = generate(m, batch["images"], instr, batch["proprio"], use_cache=False, noise=noise)
+    np.testing.assert_allclose(g1.actions, g2.actions, atol=1e-5)
+    for k in range(3):
+        s = generate(m, batch["images"][k:k + 1], instr[k:k + 1], batch["proprio"][k:k + 1], noise=noise[k:k + 1])
+        np.testing.assert_allclose(s.actions[0], g1.actions[k], atol=1e-5)
+        np.testing.assert_array_equal(s.box[0], g1.box[k])
