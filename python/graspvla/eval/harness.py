@@ -97,37 +97,37 @@ class BenchmarkConfig:
     video_trials: int = 1
 
 
-def _first_box_iou(env: Any, policy: Any) -> float | None:
-    """IoU of the policy's target boxes (``policy.last_prediction.boxes``, (2, 4) front/side
-    pixels) with the environment's ground truth (``env.target_boxes()``), mean over the cameras
-    that see the target; None when either side has no boxes."""
-    pred = getattr(getattr(policy, "last_prediction", None), "boxes", None)
-    truth = getattr(env, "target_boxes", None)
-    if pred is None or not callable(truth) or not np.all(np.isfinite(np.asarray(pred, dtype=np.float64))):
-        return None  # no boxes (scripted policies), or NaN boxes (the no-PAG ablation)
-    ious = [box_iou(np.asarray(p, dtype=np.float64), b) for p, b in zip(np.asarray(pred).reshape(-1, 4), truth())
-            if b is not None]
-    return float(np.mean(ious)) if ious else None
+def _first_box_scores(env: Any, policy: Any) -> tuple[float | None, tuple[float, float] | None]:
+    """The policy's first target boxes (``policy.last_prediction.boxes``, (2, 4) front/side
+    pixels) against one read of the environment's segmentation, over the cameras that see the
+    target:
 
-
-def _first_box_on_target(env: Any, policy: Any) -> tuple[float, float] | None:
-    """Grounding at the first query: per camera that sees the target, whether the centre of the
-    policy's box is nearer the target's box centre than any other object's (1 or 0), and chance
-    (1 / objects in view). Means over those cameras; None without boxes on either side."""
+    * IoU with the target's box (mean); None when either side has no boxes;
+    * grounding (``env.object_boxes()`` only): whether the box centre is nearer the target's box
+      centre than any other object's (1 or 0), and chance (1 / objects in view), both means;
+      None without it. Environments with only ``env.target_boxes()`` get the IoU alone."""
     pred = getattr(getattr(policy, "last_prediction", None), "boxes", None)
-    scene = getattr(env, "object_boxes", None)
-    if pred is None or not callable(scene) or not np.all(np.isfinite(np.asarray(pred, dtype=np.float64))):
-        return None
+    if pred is None or not np.all(np.isfinite(np.asarray(pred, dtype=np.float64))):
+        return None, None  # no boxes (scripted policies), or NaN boxes (the no-PAG ablation)
+    objects, targets = getattr(env, "object_boxes", None), getattr(env, "target_boxes", None)
+    if callable(objects):
+        scene: list[tuple[Any, list[Any] | None]] = list(objects())
+    elif callable(targets):
+        scene = [(t, None) for t in targets()]
+    else:
+        return None, None
     centre = lambda b: 0.5 * (np.asarray(b[:2], dtype=np.float64) + np.asarray(b[2:], dtype=np.float64))  # noqa: E731
-    hits, chance = [], []
-    for p, (target, others) in zip(np.asarray(pred, dtype=np.float64).reshape(-1, 4), scene()):
+    ious, hits, chance = [], [], []
+    for p, (target, others) in zip(np.asarray(pred, dtype=np.float64).reshape(-1, 4), scene):
         if target is None:
             continue
-        c = centre(p)
-        d = np.linalg.norm(c - centre(target))
-        hits.append(float(all(d <= np.linalg.norm(c - centre(o)) for o in others)))
-        chance.append(1.0 / (1 + len(others)))
-    return (float(np.mean(hits)), float(np.mean(chance))) if hits else None
+        ious.append(box_iou(p, target))
+        if others is not None:
+            d = np.linalg.norm(centre(p) - centre(target))
+            hits.append(float(all(d <= np.linalg.norm(centre(p) - centre(o)) for o in others)))
+            chance.append(1.0 / (1 + len(others)))
+    return (float(np.mean(ious)) if ious else None,
+            (float(np.mean(hits)), float(np.mean(chance))) if hits else None)
 
 
 def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, category: str, group: str,
@@ -155,8 +155,7 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
         actions = np.asarray(policy.act(obs), dtype=np.float64)
         timings["inference"] += time.perf_counter() - t
         if steps == 1:
-            iou = _first_box_iou(env, policy)
-            grounding = _first_box_on_target(env, policy)
+            iou, grounding = _first_box_scores(env, policy)
         if actions.ndim != 2 or actions.shape[1] != 7 or not np.all(np.isfinite(actions)):
             break  # a broken policy output ends the trial as a failure
         t = time.perf_counter()

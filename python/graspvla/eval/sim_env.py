@@ -177,8 +177,7 @@ class SimGraspEnv:
     def target_boxes(self) -> list[tuple[int, int, int, int] | None]:
         """The requested object's box (x0, y0, x1, y1) [pixels] in the front and side images of
         the current state, from segmentation; None for a camera that does not see it."""
-        target = self.scene.target.id
-        return [self.sim.boxes(cam).get(target) for cam in ("front", "side")]
+        return [target for target, _ in self.object_boxes()]
 
     def object_boxes(self) -> list[tuple[tuple[int, int, int, int] | None, list[tuple[int, int, int, int]]]]:
         """Per camera (front, side): the requested object's box (None when not seen) and the
