@@ -38,6 +38,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-episodes", type=int, default=None, metavar="N",
                    help="train on the first N (successful) episodes only, over the --data sets in order "
                         "(nested subsets for data-scaling runs); the normaliser is fitted on them too")
+    p.add_argument("--pag-min-distance", type=float, default=0.0, metavar="METRES",
+                   help="supervise a frame's box and grasp-pose tokens only while the hand is at least this "
+                        "far from the grasp (0 = every frame); near the target both can be read off the "
+                        "hand, a shortcut that teaches nothing about finding the named object; e.g. 0.1")
     add_grounding_arguments(p)
 
 
@@ -121,7 +125,8 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if grounding_ratio > 0 and not model.config.use_pag:
         raise InvalidInputError("--grounding: grounding data supervises only the box tokens, which a model "
                                 "without PAG (--no-pag, or such an --init) does not have; drop one of them")
-    parts = _episode_parts(args.data, model.config.image_size, getattr(args, "max_episodes", None))
+    parts = _episode_parts(args.data, model.config.image_size, getattr(args, "max_episodes", None),
+                           getattr(args, "pag_min_distance", 0.0))
     if normalizer is None:
         normalizer = fit_normalizer(parts[0], seed=args.seed)
     dataset = parts[0] if len(parts) == 1 else ConcatDataset(parts)
@@ -161,21 +166,23 @@ def augmenter(args: argparse.Namespace, image_size: int):  # type: ignore[no-unt
     return Augmenter(AugmentConfig(crop_scale=(lo, 1.0)), image_size)
 
 
-def _episode_parts(data: list[str], image_size: int, max_episodes: int | None) -> list:  # type: ignore[type-arg]
+def _episode_parts(data: list[str], image_size: int, max_episodes: int | None,
+                   pag_min_distance: float = 0.0) -> list:  # type: ignore[type-arg]
     """One :class:`EpisodeFrames` per dataset; with ``max_episodes`` only the first N episodes,
     taken from the datasets in order."""
     from graspvla.errors import InvalidInputError
     from graspvla.train.vla_data import EpisodeFrames
 
     if max_episodes is None:
-        return [EpisodeFrames(d, image_size) for d in data]
+        return [EpisodeFrames(d, image_size, pag_min_distance=pag_min_distance) for d in data]
     if max_episodes < 1:
         raise InvalidInputError(f"--max-episodes must be >= 1, got {max_episodes}")
     parts, left = [], max_episodes
     for d in data:
-        full = EpisodeFrames(d, image_size)
+        full = EpisodeFrames(d, image_size, pag_min_distance=pag_min_distance)
         take = min(left, full.reader.num_episodes)
-        parts.append(full if take == full.reader.num_episodes else EpisodeFrames(d, image_size, episodes=take))
+        parts.append(full if take == full.reader.num_episodes
+                     else EpisodeFrames(d, image_size, episodes=take, pag_min_distance=pag_min_distance))
         left -= take
         if left == 0:
             return parts
@@ -212,6 +219,7 @@ def run(args: argparse.Namespace) -> int:
                                      "max_episodes": args.max_episodes, "episodes": _num_episodes(dataset),
                                      "grounding": args.grounding, "grounding_ratio": tcfg.grounding_ratio,
                                      "augment": args.augment,
+                                     "pag_min_distance": getattr(args, "pag_min_distance", 0.0),
                                      "text_tokenizer": getattr(args, "text_tokenizer", "byte")})
         print(f"[train] {result.steps} steps, final loss {result.final_loss:.4f}, model: {out}")
     return 0

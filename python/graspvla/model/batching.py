@@ -39,6 +39,11 @@ class Collator:
     samples also carry ``proprio`` (2, 7) raw [history, current], ``goal`` (6,) raw grasp pose
     (base frame xyz + rpy) and ``actions`` (H, 7) raw deltas. Optional ``seed`` makes the
     flow-matching noise and time of that sample reproducible (e.g. across DDP layouts).
+    Optional ``supervise_pag=False`` keeps the sample's box and grasp-pose tokens in the
+    sequence as input but out of the loss (see ``EpisodeFrames(pag_min_distance=...)``).
+
+    The batch's ``label_parts`` (B, T) marks each supervised label as box / goal / EOS
+    (``Layout.PART_*``), for per-part losses.
     """
 
     def __init__(self, config: GraspVLAConfig, normalizer: Normalizer, text_tokenizer: Any = None) -> None:
@@ -50,7 +55,7 @@ class Collator:
     def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
         c = self.config
         S = float(c.image_size)
-        seqs, images, actions, proprio, is_action, noise, flow_t = [], [], [], [], [], [], []
+        seqs, parts, images, actions, proprio, is_action, noise, flow_t = [], [], [], [], [], [], [], []
         for s in samples:
             kind = s.get("kind", "synthetic")
             images.append(images_to_tensor([s[cam] for cam in c.cameras], c.image_size))
@@ -60,21 +65,26 @@ class Collator:
             # As a label it would be one point mass among spread-out boxes, and greedy decoding
             # of an unsure model picks that single most likely bin: every box came out (0, 0, 0, 0).
             vis = tuple(bool(np.any(b != 0)) for b in raw) if raw is not None else None
+            pag = bool(s.get("supervise_pag", True))
+            if not pag and vis is not None:
+                vis = (False,) * len(vis)
             if kind == "synthetic":
                 p = self.norm.proprio(np.asarray(s["proprio"], dtype=np.float64).reshape(2, c.proprio_dim))
                 g = self.norm.goal(np.asarray(s["goal"], dtype=np.float64).reshape(c.goal_dim))
                 a = self.norm.action(np.asarray(s["actions"], dtype=np.float64).reshape(c.chunk, c.action_dim))
-                seqs.append(self.layout.sample(s["instruction"], box, p, g, vis))
+                ids, lab, part = self.layout.sample_parts(s["instruction"], box, p, g, vis, goal_supervised=pag)
                 proprio.append(torch.from_numpy(p).float())
                 actions.append(torch.from_numpy(a).float())
                 is_action.append(True)
             elif kind == "grounding":
-                seqs.append(self.layout.sample(s["instruction"], box, None, None, vis))
+                ids, lab, part = self.layout.sample_parts(s["instruction"], box, None, None, vis)
                 proprio.append(torch.zeros(2, c.proprio_dim))
                 actions.append(torch.zeros(c.chunk, c.action_dim))
                 is_action.append(False)
             else:
                 raise InvalidInputError(f"sample kind must be 'synthetic' or 'grounding', got {kind!r}")
+            seqs.append((ids, lab))
+            parts.append(part)
             gen = torch.Generator().manual_seed(int(s["seed"])) if "seed" in s else None
             noise.append(torch.randn(c.chunk, c.action_dim, generator=gen))
             u = torch.rand(1, generator=gen)
@@ -82,8 +92,13 @@ class Collator:
             from graspvla.model.graspvla import _beta_from_uniform
 
             flow_t.append(_beta_from_uniform(u, a_, b_)[0] * (tmax - tmin) + tmin)
+        T = max(len(q) for q in parts)
+        label_parts = torch.zeros(len(parts), T, dtype=torch.uint8)  # right-padded, as pack(seqs)
+        for i, q in enumerate(parts):
+            label_parts[i, :len(q)] = torch.tensor(q, dtype=torch.uint8)
         return {
             "prefix": self.layout.pack(seqs),
+            "label_parts": label_parts,
             "images": torch.stack(images),
             "proprio": torch.stack(proprio),
             "actions": torch.stack(actions),

@@ -248,10 +248,14 @@ class GraspVLA(nn.Module):
         metrics = {"ce": float(ce.detach())}
         if self.config.use_pag:  # per part, to watch localisation (box) apart from the grasp (goal)
             with torch.no_grad():
-                rank = sup.cumsum(1)  # 1..8 the box tokens, then the goal tokens, then EOS
-                n_sup = sup.sum(1, keepdim=True)
-                box = sup & (rank <= 8)
-                goal = sup & (rank > 8) & (rank < n_sup) & (n_sup > 9)
+                if "label_parts" in batch:
+                    part = batch["label_parts"].to(dev)
+                    box, goal = sup & (part == Layout.PART_BOX), sup & (part == Layout.PART_GOAL)
+                else:  # a hand-made batch: the box tokens come first, then the goal, then EOS
+                    rank = sup.cumsum(1)
+                    n_sup = sup.sum(1, keepdim=True)
+                    box = sup & (rank <= 8)
+                    goal = sup & (rank > 8) & (rank < n_sup) & (n_sup > 9)
                 if bool(box.any()):
                     metrics["ce_box"] = float(tok[box].mean())
                 if bool(goal.any()):

@@ -83,30 +83,50 @@ class Layout:
         """BOS, image slots (-1) and the prompt: the part every sample starts with."""
         return [self.text.bos_id] + [-1] * self.image_tokens + self.prompt(instruction)
 
+    #: ``parts`` codes of :meth:`sample_parts`: what the label at a position predicts
+    PART_NONE, PART_BOX, PART_GOAL, PART_EOS = 0, 1, 2, 3
+
     def sample(self, instruction: str, box_norm: np.ndarray | None, proprio_norm: np.ndarray | None,
-               goal_norm: np.ndarray | None, box_visible: tuple[bool, ...] | None = None
-               ) -> tuple[list[int], list[int]]:
+               goal_norm: np.ndarray | None, box_visible: tuple[bool, ...] | None = None,
+               goal_supervised: bool = True) -> tuple[list[int], list[int]]:
         """(ids, labels) for training: labels[p] = ids[p + 1] where ids[p + 1] is supervised.
 
         ``box_visible`` (one flag per camera, default all True): the 4 box tokens of a camera
-        that does not see the target stay in the sequence but are not supervised."""
+        that does not see the target stay in the sequence but are not supervised.
+        ``goal_supervised=False`` likewise keeps the grasp-pose tokens as input only."""
+        ids, labels, _ = self.sample_parts(instruction, box_norm, proprio_norm, goal_norm, box_visible,
+                                           goal_supervised)
+        return ids, labels
+
+    def sample_parts(self, instruction: str, box_norm: np.ndarray | None, proprio_norm: np.ndarray | None,
+                     goal_norm: np.ndarray | None, box_visible: tuple[bool, ...] | None = None,
+                     goal_supervised: bool = True) -> tuple[list[int], list[int], list[int]]:
+        """:meth:`sample` plus ``parts``: per label position, ``PART_BOX`` / ``PART_GOAL`` /
+        ``PART_EOS`` for a supervised label of that kind, else ``PART_NONE`` (for per-part losses)."""
         c = self.config
         ids = self.head(instruction)
         sup = [False] * len(ids)
+        kind = [self.PART_NONE] * len(ids)
         if c.use_pag and box_norm is not None:
             ids += self.bins.encode(np.asarray(box_norm).reshape(-1)).tolist()
             vis = box_visible if box_visible is not None else (True,) * 2
             sup += [bool(v) for v in vis for _ in range(4)]
+            kind += [self.PART_BOX] * (4 * len(vis))
         if proprio_norm is not None:
             ids += self.bins.encode(np.asarray(proprio_norm).reshape(-1)).tolist()
             sup += [False] * int(np.asarray(proprio_norm).size)
+            kind += [self.PART_NONE] * int(np.asarray(proprio_norm).size)
             if c.use_pag and goal_norm is not None:
                 ids += self.bins.encode(np.asarray(goal_norm).reshape(-1)).tolist()
-                sup += [True] * c.goal_dim
+                sup += [bool(goal_supervised)] * c.goal_dim
+                kind += [self.PART_GOAL] * c.goal_dim
         ids.append(self.text.eos_id)
         sup.append(True)
-        labels = [ids[p + 1] if p + 1 < len(ids) and sup[p + 1] else IGNORE for p in range(len(ids))]
-        return ids, labels
+        kind.append(self.PART_EOS)
+        n = len(ids)
+        labels = [ids[p + 1] if p + 1 < n and sup[p + 1] else IGNORE for p in range(n)]
+        parts = [kind[p + 1] if p + 1 < n and sup[p + 1] else self.PART_NONE for p in range(n)]
+        return ids, labels, parts
 
     def pack(self, seqs: list[tuple[list[int], list[int]]], left: bool = False) -> Prefix:
         T = max(len(s[0]) for s in seqs)

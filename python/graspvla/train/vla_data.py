@@ -25,18 +25,31 @@ class EpisodeFrames(Dataset):
     flow-matching noise of a frame is the same however the data is split over workers/ranks.
     ``episodes`` selects a subset (see :class:`~graspvla.data.reader.LeRobotReader`): an int
     ``n`` = the first ``n`` (successful) episodes, a sequence = those episode indices.
+
+    ``pag_min_distance`` (metres, 0 = off): supervise a frame's box and grasp-pose tokens only
+    while the hand (current proprio xyz, base frame) is at least this far from the grasp
+    position. Once the hand is at or near the target, both can be read off the hand: the
+    image shows where the gripper is and the grasp position is the proprio. Trained on every
+    frame, a small model learns that shortcut and never learns to find the named object, which
+    is exactly what the first query of an episode needs. Such frames still train the actions,
+    and their box / grasp tokens stay in the sequence as input (``supervise_pag=False``).
     """
 
     def __init__(self, root: str, image_size: int = 224, reader: Any = None,
-                 episodes: int | Sequence[int] | None = None) -> None:
+                 episodes: int | Sequence[int] | None = None, pag_min_distance: float = 0.0) -> None:
         from graspvla.data.reader import LeRobotReader
 
         if reader is not None and episodes is not None:
             from graspvla.errors import InvalidInputError
 
             raise InvalidInputError("EpisodeFrames: pass episodes= to the reader you give, not to both")
+        if not np.isfinite(pag_min_distance) or pag_min_distance < 0:
+            from graspvla.errors import InvalidInputError
+
+            raise InvalidInputError(f"pag_min_distance must be >= 0 metres, got {pag_min_distance}")
         self.reader = reader or LeRobotReader(root, episodes=episodes)
         self.image_size = image_size
+        self.pag_min_distance = float(pag_min_distance)
 
     def __len__(self) -> int:
         return len(self.reader)
@@ -51,12 +64,16 @@ class EpisodeFrames(Dataset):
         h = images["front"].shape[1]
         box = np.array(boxes) * (self.image_size / h)
         goal = np.asarray(item["goal"], dtype=np.float64).reshape(-1, 6)[0] if "goal" in item else np.zeros(6)
-        return {
+        proprio = np.asarray(item["state"], dtype=np.float64).reshape(2, 7)
+        out = {
             "front": images["front"][0], "side": images["side"][0], "instruction": item["instruction"],
-            "bbox": box, "proprio": np.asarray(item["state"], dtype=np.float64).reshape(2, 7), "goal": goal,
+            "bbox": box, "proprio": proprio, "goal": goal,
             "actions": np.asarray(item["action"], dtype=np.float64).reshape(-1, 7)[:4], "kind": "synthetic",
             "seed": int(item["index"]),
         }
+        if self.pag_min_distance > 0:
+            out["supervise_pag"] = bool(np.linalg.norm(proprio[-1, :3] - goal[:3]) >= self.pag_min_distance)
+        return out
 
 
 class GroundingFrames(Dataset):

@@ -83,3 +83,35 @@ def test_train_cli_max_episodes(small_dataset: Path, tmp_path: Path) -> None:
     assert len(ds) == len(full) + first3 and len(ds.datasets) == 2
     with pytest.raises(InvalidInputError, match="hold only"):
         build_training(p.parse_args(base + ["--max-episodes", str(n0 + 1)]))
+
+
+def test_pag_min_distance_supervises_frames_with_the_hand_away_from_the_grasp(small_dataset: Path,
+                                                                             tmp_path: Path) -> None:
+    from graspvla.cli.train import add_arguments, build_training
+    from graspvla.train.vla_data import EpisodeFrames
+
+    plain = EpisodeFrames(str(small_dataset), image_size=32)
+    assert "supervise_pag" not in plain[0]
+    frames = EpisodeFrames(str(small_dataset), image_size=32, pag_min_distance=0.1)
+    reader = LeRobotReader(small_dataset, decode_images=False)
+    flags, first = [], []
+    for i in range(len(frames)):
+        item = reader[i]
+        hand = np.asarray(item["state"], dtype=np.float64).reshape(2, 7)[-1, :3]
+        grasp = np.asarray(item["goal"], dtype=np.float64).reshape(-1, 6)[0, :3]
+        want = bool(np.linalg.norm(hand - grasp) >= 0.1)
+        assert frames[i]["supervise_pag"] is want
+        flags.append(want)
+        if int(item["frame_index"]) == 0:
+            first.append(want)
+    # every episode starts with the hand at home, far above the table; it ends at the object
+    assert all(first) and len(first) == reader.num_episodes
+    assert 0 < sum(flags) < len(flags)
+    with pytest.raises(InvalidInputError, match="pag_min_distance"):
+        EpisodeFrames(str(small_dataset), image_size=32, pag_min_distance=-0.1)
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    args = p.parse_args(["--data", str(small_dataset), "--steps", "1", "--batch", "1", "--workers", "0",
+                         "--out", str(tmp_path), "--pag-min-distance", "0.1"])
+    _, _, ds, _, _ = build_training(args)
+    assert ds.pag_min_distance == 0.1

@@ -317,3 +317,33 @@ def test_film_towers_see_the_instruction_the_same_way_in_training_and_generation
         s = generate(m, batch["images"][k:k + 1], instr[k:k + 1], batch["proprio"][k:k + 1], noise=noise[k:k + 1])
         np.testing.assert_allclose(s.actions[0], g1.actions[k], atol=1e-5)
         np.testing.assert_array_equal(s.box[0], g1.box[k])
+
+
+def test_unsupervised_pag_keeps_the_tokens_as_input_and_out_of_every_part() -> None:
+    """``supervise_pag=False`` (a frame with the hand at the target): the same sequence, only
+    EOS supervised; the per-part CEs come from ``label_parts``, so a batch with such a frame
+    reports the box CE of its other samples alone (the model is per-sample: no batch norm, and
+    right padding is behind the causal mask)."""
+    from graspvla.model.layout import IGNORE, Layout
+
+    torch.manual_seed(0)
+    m = GraspVLA(preset("tiny"))
+    col = Collator(m.config, Normalizer.identity())
+    s = make_sample(0)
+    off = dict(s, supervise_pag=False)
+    on_b, off_b = col([s]), col([off])
+    assert torch.equal(on_b["prefix"].ids, off_b["prefix"].ids)
+    assert int((off_b["prefix"].labels != IGNORE).sum()) == 1  # EOS only
+    parts = on_b["label_parts"][0]
+    assert [int((parts == k).sum()) for k in (Layout.PART_BOX, Layout.PART_GOAL, Layout.PART_EOS)] == [8, 6, 1]
+    assert torch.equal(parts != Layout.PART_NONE, on_b["prefix"].labels[0] != IGNORE)
+    g = make_sample(1, "grounding")
+    with torch.no_grad():
+        _, alone = m.compute_loss(col([g]))
+        _, mixed = m.compute_loss(col([off, g]))
+    assert "ce_goal" not in mixed
+    assert mixed["ce_box"] == pytest.approx(alone["ce_box"], rel=1e-5)
+    # a side camera that misses the target: its 4 box labels leave, the goal's 6 stay goal
+    hidden = dict(s, bbox=np.stack([s["bbox"][0], np.zeros(4)]))
+    parts = col([hidden])["label_parts"][0]
+    assert [int((parts == k).sum()) for k in (Layout.PART_BOX, Layout.PART_GOAL)] == [4, 6]
