@@ -11,9 +11,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, action="append", help="LeRobot v3 dataset directory (repeatable)")
     p.add_argument("--out", default="outputs/train", help="checkpoints, logs and the final model (out/model)")
     p.add_argument("--preset", default="tiny",
-                   choices=["tiny", "tiny-conv", "tiny-kp", "tiny-film", "small", "graspvla"],
+                   choices=["tiny", "tiny-conv", "tiny-kp", "tiny-film", "tiny-ground", "small", "graspvla"],
                    help="model size (graspvla.model.config.PRESETS; tiny-conv: convolutional vision stems; "
-                        "tiny-kp: plus keypoint tokens; tiny-film: plus instruction-conditioned stems)")
+                        "tiny-kp: plus keypoint tokens; tiny-film: plus instruction-conditioned stems; "
+                        "tiny-ground: plus a keypoint trained to find the named object)")
     p.add_argument("--steps", type=int, default=2000, help="optimiser steps")
     p.add_argument("--batch", type=int, default=16, help="global batch size (split over ranks)")
     p.add_argument("--lr", type=float, default=3e-4, help="peak learning rate")

@@ -43,7 +43,8 @@ class Collator:
     sequence as input but out of the loss (see ``EpisodeFrames(pag_min_distance=...)``).
 
     The batch's ``label_parts`` (B, T) marks each supervised label as box / goal / EOS
-    (``Layout.PART_*``), for per-part losses.
+    (``Layout.PART_*``), for per-part losses; ``target_boxes`` (B, V, 4) in [-1, 1] and
+    ``target_box_sup`` (B, V) are the supervised boxes again, for the ``target_keypoint`` loss.
     """
 
     def __init__(self, config: GraspVLAConfig, normalizer: Normalizer, text_tokenizer: Any = None) -> None:
@@ -56,6 +57,8 @@ class Collator:
         c = self.config
         S = float(c.image_size)
         seqs, parts, images, actions, proprio, is_action, noise, flow_t = [], [], [], [], [], [], [], []
+        V = len(c.cameras)
+        target_boxes, target_sup = torch.zeros(len(samples), V, 4), torch.zeros(len(samples), V, dtype=torch.bool)
         for s in samples:
             kind = s.get("kind", "synthetic")
             images.append(images_to_tensor([s[cam] for cam in c.cameras], c.image_size))
@@ -85,6 +88,10 @@ class Collator:
                 raise InvalidInputError(f"sample kind must be 'synthetic' or 'grounding', got {kind!r}")
             seqs.append((ids, lab))
             parts.append(part)
+            if box is not None and vis is not None and c.use_pag:  # the box labels, for dense losses
+                i = len(seqs) - 1
+                target_boxes[i, :len(vis)] = torch.from_numpy(box.reshape(-1, 4)[:V]).float()
+                target_sup[i, :len(vis)] = torch.tensor(vis[:V])
             gen = torch.Generator().manual_seed(int(s["seed"])) if "seed" in s else None
             noise.append(torch.randn(c.chunk, c.action_dim, generator=gen))
             u = torch.rand(1, generator=gen)
@@ -99,6 +106,8 @@ class Collator:
         return {
             "prefix": self.layout.pack(seqs),
             "label_parts": label_parts,
+            "target_boxes": target_boxes,
+            "target_box_sup": target_sup,
             "images": torch.stack(images),
             "proprio": torch.stack(proprio),
             "actions": torch.stack(actions),

@@ -31,7 +31,11 @@ class VisionConfig:
     (:class:`~graspvla.model.layers.SpatialKeypoints`) to the grid; both towers need the same count.
     ``film``: every stage of the conv stem is scaled and shifted per channel by a linear map of
     the instruction (the mean embedding of its text tokens), FiLM as in RT-1, so the keypoint
-    maps can look for the object the prompt names; zero-initialised (starts as the plain stem)."""
+    maps can look for the object the prompt names; zero-initialised (starts as the plain stem).
+    ``target_keypoint`` > 0 (needs ``keypoints`` and ``film``): keypoint 0's attention map is
+    trained, with this loss weight, to cover the named object's box (a cross-entropy against a
+    uniform distribution over the stride-8 cells inside the box): a dense, per-cell grounding
+    signal, where the box tokens give 8 labels per image, and on the very token the LM reads."""
 
     width: int = 64
     depth: int = 2
@@ -46,6 +50,7 @@ class VisionConfig:
     stem: str = "patch"
     keypoints: int = 0  # soft-argmax keypoint tokens after the grid (needs stem "conv")
     film: bool = False  # the instruction modulates the conv stem's maps (needs stem "conv")
+    target_keypoint: float = 0.0  # loss weight: keypoint 0 attends to the named object's box
 
 
 @dataclass
@@ -187,14 +192,15 @@ class GraspVLAConfig:
         return GraspVLAConfig.from_dict(json.loads(Path(path).read_text()))
 
 
-PRESETS = ("tiny", "tiny-conv", "tiny-kp", "tiny-film", "small", "graspvla")
+PRESETS = ("tiny", "tiny-conv", "tiny-kp", "tiny-film", "tiny-ground", "small", "graspvla")
 
 
 def preset(name: str) -> GraspVLAConfig:
     """``tiny`` (trains on a CPU in seconds), ``tiny-conv`` (``tiny`` with convolutional stems:
     the preset to train from scratch on CPUs), ``tiny-kp`` (``tiny-conv`` plus 16 spatial-softmax
     keypoint tokens per view and tower: precise object coordinates), ``tiny-film`` (``tiny-kp``
-    with instruction-conditioned stems), ``small`` (CPU-trainable in minutes to hours),
+    with instruction-conditioned stems), ``tiny-ground`` (``tiny-film`` whose first keypoint is
+    trained to find the named object), ``small`` (CPU-trainable in minutes to hours),
     ``graspvla`` (the original shapes: DINOv2-L/14 with registers + SigLIP-So400m/14 at 224 px,
     InternLM2-1.8B, expert hidden 1024 / FFN 2048 with head_dim 128)."""
     if name == "tiny":
@@ -208,6 +214,10 @@ def preset(name: str) -> GraspVLAConfig:
     if name == "tiny-film":
         return GraspVLAConfig(vision=(VisionConfig(stem="conv", keypoints=16, film=True),
                                       VisionConfig(width=48, heads=4, mlp_dim=96, stem="conv", keypoints=16, film=True)))
+    if name == "tiny-ground":
+        return GraspVLAConfig(vision=(
+            VisionConfig(stem="conv", keypoints=16, film=True, target_keypoint=1.0),
+            VisionConfig(width=48, heads=4, mlp_dim=96, stem="conv", keypoints=16, film=True, target_keypoint=1.0)))
     if name == "small":
         return GraspVLAConfig(
             vision=(VisionConfig(width=192, depth=4, heads=3, mlp_dim=768, patch_size=16, registers=4),

@@ -103,9 +103,12 @@ class GraspVLA(nn.Module):
         m = mask[..., None].to(self.embed_tokens.weight.dtype)
         return (self.embed_tokens(ids) * m).sum(1) / m.sum(1).clamp(min=1.0)
 
-    def encode_images(self, images: torch.Tensor, prefix: Prefix | None = None) -> torch.Tensor:
+    def encode_images(self, images: torch.Tensor, prefix: Prefix | None = None, target_maps: bool = False
+                      ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor | None]]:
         """images (B, V, 3, H, W) float in [0, 1] -> (B, V * patches, hidden). ``prefix``: the
-        samples' token sequences, whose instructions condition ``film`` towers (required then)."""
+        samples' token sequences, whose instructions condition ``film`` towers (required then).
+        ``target_maps``: also return, per tower, keypoint 0's attention scores (B, V, H/8, W/8)
+        (None for a tower without keypoints)."""
         B, V = images.shape[:2]
         x = images.flatten(0, 1)  # each tower normalises with its own mean / std
         cond = None
@@ -113,8 +116,13 @@ class GraspVLA(nn.Module):
             if prefix is None:
                 raise ValueError("encode_images: this model's towers are conditioned on the instruction; pass prefix")
             cond = self.instruction_vector(prefix).repeat_interleave(V, dim=0)
-        feats = torch.cat([t(x, cond) for t in self.towers], dim=-1)
-        return self.projector(feats).view(B, V * feats.shape[1], -1)
+        if not target_maps:
+            feats = torch.cat([t(x, cond) for t in self.towers], dim=-1)
+            return self.projector(feats).view(B, V * feats.shape[1], -1)
+        outs = [t(x, cond, target_map=True) for t in self.towers]
+        feats = torch.cat([o[0] for o in outs], dim=-1)
+        maps = [None if m is None else m.view(B, V, *m.shape[1:]) for _, m in outs]
+        return self.projector(feats).view(B, V * feats.shape[1], -1), maps
 
     # ---- LM ---------------------------------------------------------------------------------
     def embed(self, prefix: Prefix, image_embeds: torch.Tensor | None) -> torch.Tensor:
@@ -236,7 +244,12 @@ class GraspVLA(nn.Module):
         dev = self.embed_tokens.weight.device
         prefix: Prefix = batch["prefix"]
         images = batch["images"].to(dev)
-        x = self.embed(prefix, self.encode_images(images, prefix))
+        weights = [t.cfg.target_keypoint for t in self.towers]
+        if any(weights):
+            embeds, maps = self.encode_images(images, prefix, target_maps=True)
+        else:
+            embeds, maps = self.encode_images(images, prefix), []
+        x = self.embed(prefix, embeds)
         key_mask = prefix.key_mask.to(dev)
         hidden, cache = self.run_lm(x, prefix.positions.to(dev), self.causal_mask(key_mask))
         logits = self.lm_head(hidden)
@@ -261,6 +274,12 @@ class GraspVLA(nn.Module):
                 if bool(goal.any()):
                     metrics["ce_goal"] = float(tok[goal].mean())
         loss = ce
+        if any(weights) and "target_boxes" in batch:
+            boxes, box_sup = batch["target_boxes"].to(dev), batch["target_box_sup"].to(dev)
+            terms = [w * target_map_loss(m, boxes, box_sup) for w, m in zip(weights, maps) if w]
+            tk = sum(terms[1:], terms[0])
+            loss = loss + tk
+            metrics["target_kp"] = float(tk.detach())
         is_action = batch["is_action"].to(dev)
         has_action = bool(is_action.any())
         if has_action or self.static_graph:
@@ -283,6 +302,31 @@ class GraspVLA(nn.Module):
             else:
                 loss = loss + 0.0 * fm
         return loss, metrics
+
+
+def target_map_loss(scores: torch.Tensor, boxes: torch.Tensor, sup: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy between the softmax over cells of ``scores`` (B, V, H, W) and a uniform
+    distribution over the cells whose centres lie in the box; a box smaller than a cell (no
+    centre inside) targets the cell holding the box centre. ``boxes`` (B, V, 4) x0, y0, x1, y1
+    in [-1, 1] image coordinates (x right, y down); ``sup`` (B, V) bool: the views to train.
+    Mean over those views (0, still in the graph, when there are none)."""
+    B, V, H, W = scores.shape
+    logp = scores.float().flatten(2).log_softmax(-1)  # (B, V, H*W)
+    ys = (torch.arange(H, device=scores.device, dtype=torch.float32) + 0.5) * (2.0 / H) - 1.0
+    xs = (torch.arange(W, device=scores.device, dtype=torch.float32) + 0.5) * (2.0 / W) - 1.0
+    b = boxes.float()
+    inside = ((xs[None, None, None, :] >= b[..., 0, None, None]) & (xs[None, None, None, :] <= b[..., 2, None, None])
+              & (ys[None, None, :, None] >= b[..., 1, None, None]) & (ys[None, None, :, None] <= b[..., 3, None, None]))
+    cx = ((b[..., 0] + b[..., 2]) * 0.5 + 1.0) * (W / 2.0)
+    cy = ((b[..., 1] + b[..., 3]) * 0.5 + 1.0) * (H / 2.0)
+    centre = (cy.long().clamp(0, H - 1) * W + cx.long().clamp(0, W - 1))  # (B, V)
+    q = inside.flatten(2).float()
+    empty = q.sum(-1) == 0
+    q[empty] = F.one_hot(centre[empty], H * W).float()
+    q = q / q.sum(-1, keepdim=True)
+    per_view = -(q * logp).sum(-1)  # (B, V)
+    m = sup.to(per_view.dtype)
+    return (per_view * m).sum() / m.sum().clamp(min=1.0)
 
 
 def _beta_from_uniform(u: torch.Tensor, a: float, b: float) -> torch.Tensor:

@@ -185,11 +185,14 @@ class SpatialKeypoints(nn.Module):
         self.index = nn.Parameter(torch.randn(1, k, width) * 0.02)
         self.register_buffer("octaves", math.pi * 2.0 ** torch.arange(freqs, dtype=torch.float32), persistent=False)
 
-    def forward(self, f8: torch.Tensor, f16: torch.Tensor) -> torch.Tensor:
-        """f8 (N, c8, H, W), f16 (N, c16, H/2, W/2) -> (N, k, width)."""
+    def forward(self, f8: torch.Tensor, f16: torch.Tensor, logits: bool = False
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """f8 (N, c8, H, W), f16 (N, c16, H/2, W/2) -> (N, k, width); ``logits``: also return
+        the attention scores (N, k, H, W) before the softmax over cells."""
         f = torch.cat([f8, F.interpolate(f16, size=f8.shape[-2:], mode="bilinear", align_corners=False)], 1)
         N, C, H, W = f.shape
-        attn = self.head(f).flatten(2).float().softmax(-1)  # (N, k, H*W)
+        scores = self.head(f)
+        attn = scores.flatten(2).float().softmax(-1)  # (N, k, H*W)
         ys = (torch.arange(H, device=f.device, dtype=torch.float32) + 0.5) * (2.0 / H) - 1.0
         xs = (torch.arange(W, device=f.device, dtype=torch.float32) + 0.5) * (2.0 / W) - 1.0
         grid = torch.stack([xs.repeat(H), ys.repeat_interleave(W)], -1)  # (H*W, 2): cell centres
@@ -197,7 +200,8 @@ class SpatialKeypoints(nn.Module):
         feat = (attn.to(f.dtype) @ f.flatten(2).transpose(1, 2))  # (N, k, C)
         ang = (xy[..., None] * self.octaves).flatten(2)  # (N, k, 2 * freqs)
         enc = torch.cat([xy, ang.sin(), ang.cos()], -1).to(f.dtype)
-        return self.proj(torch.cat([enc, feat], -1)) + self.index
+        out = self.proj(torch.cat([enc, feat], -1)) + self.index
+        return (out, scores) if logits else out
 
 
 class ViT(nn.Module):
@@ -222,6 +226,9 @@ class ViT(nn.Module):
                                  f"stride-16 maps), got stem={cfg.stem!r}, patch_size={cfg.patch_size}")
             chans = self.patch_embed.chans
             self.keypoints = SpatialKeypoints(chans[1], chans[2], cfg.width, cfg.keypoints)
+        if cfg.target_keypoint < 0 or (cfg.target_keypoint > 0 and not (cfg.keypoints and cfg.film)):
+            raise ValueError("VisionConfig.target_keypoint must be >= 0, and > 0 needs keypoints and film (the "
+                             f"keypoint must know the instruction), got {cfg.target_keypoint}")
         self.registers = nn.Parameter(torch.zeros(1, cfg.registers, cfg.width)) if cfg.registers else None
         self.blocks = nn.ModuleList([ViTBlock(cfg) for _ in range(cfg.depth)])
         self.num_patches = n + cfg.keypoints  # output tokens: the grid, then the keypoints
@@ -233,9 +240,12 @@ class ViT(nn.Module):
         self.register_buffer("pixel_mean", torch.tensor(cfg.pixel_mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(cfg.pixel_std).view(1, 3, 1, 1), persistent=False)
 
-    def forward(self, images: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, images: torch.Tensor, cond: torch.Tensor | None = None, target_map: bool = False
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor | None]:
         """images (N, 3, S, S) in [0, 1] -> (N, patches + keypoints, width); ``cond`` (N,
-        cond_dim): the instruction vector of each image (required by ``film`` towers)."""
+        cond_dim): the instruction vector of each image (required by ``film`` towers).
+        ``target_map``: also return keypoint 0's attention scores (N, H/8, W/8) for the
+        ``target_keypoint`` loss (None for a tower without keypoints)."""
         images = (images - self.pixel_mean) / self.pixel_std
         film = None
         if self.film is not None:
@@ -243,12 +253,15 @@ class ViT(nn.Module):
                 raise ValueError("this vision tower is conditioned on the instruction (film): pass cond")
             ss = self.film(cond.to(images.dtype)).split([c for c in self.patch_embed.chans for _ in (0, 1)], dim=-1)
             film = list(zip(ss[0::2], ss[1::2]))
+        tmap = None
         if self.keypoints is None:
             grid = self.patch_embed(images) if film is None else self.patch_embed(images, film=film)
             x = grid.flatten(2).transpose(1, 2) + self.pos_embed
         else:
             grid, maps = self.patch_embed(images, taps=True, film=film)
-            x = torch.cat([grid.flatten(2).transpose(1, 2) + self.pos_embed, self.keypoints(maps[1], maps[2])], 1)
+            kp, scores = self.keypoints(maps[1], maps[2], logits=True)
+            tmap = scores[:, 0]
+            x = torch.cat([grid.flatten(2).transpose(1, 2) + self.pos_embed, kp], 1)
         r = 0
         if self.registers is not None:
             x = torch.cat([self.registers.expand(len(x), -1, -1), x], dim=1)
@@ -258,7 +271,7 @@ class ViT(nn.Module):
             if i >= max(last, 1):
                 break
             x = blk(x)
-        return x[:, r:]
+        return (x[:, r:], tmap) if target_map else x[:, r:]
 
 
 def sincos_time_embedding(t: torch.Tensor, dim: int, min_period: float = 4e-3, max_period: float = 4.0) -> torch.Tensor:

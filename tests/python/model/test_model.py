@@ -154,7 +154,7 @@ def test_bad_input(model: GraspVLA) -> None:
         Collator(model.config, Normalizer.identity())([make_sample(0, "other")])
 
 
-@pytest.mark.parametrize("name", ["tiny-conv", "tiny-kp", "tiny-film"])
+@pytest.mark.parametrize("name", ["tiny-conv", "tiny-kp", "tiny-film", "tiny-ground"])
 def test_conv_stem_preset_learns_and_round_trips(tmp_path: Path, name: str) -> None:
     torch.manual_seed(0)
     m = GraspVLA(preset(name))
@@ -166,8 +166,10 @@ def test_conv_stem_preset_learns_and_round_trips(tmp_path: Path, name: str) -> N
     opt = torch.optim.AdamW(m.parameters(), lr=2e-3)
     losses = []
     for _ in range(40):
-        loss, _ = m.compute_loss(batch)
-        losses.append(float(loss.detach()))
+        loss, metrics = m.compute_loss(batch)
+        # the keypoint-map CE of tiny-ground has an entropy floor (random boxes span many cells);
+        # it has its own test below
+        losses.append(float(loss.detach()) - metrics.get("target_kp", 0.0))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -347,3 +349,60 @@ def test_unsupervised_pag_keeps_the_tokens_as_input_and_out_of_every_part() -> N
     hidden = dict(s, bbox=np.stack([s["bbox"][0], np.zeros(4)]))
     parts = col([hidden])["label_parts"][0]
     assert [int((parts == k).sum()) for k in (Layout.PART_BOX, Layout.PART_GOAL)] == [4, 6]
+
+
+def test_target_map_loss_is_the_cross_entropy_to_the_cells_in_the_box() -> None:
+    from graspvla.model.graspvla import target_map_loss
+
+    H = W = 4  # cell centres at -0.75, -0.25, 0.25, 0.75
+    flat = torch.zeros(1, 1, H, W)
+    box = torch.tensor([[[-1.0, -1.0, 0.0, 0.0]]])  # the top-left 2x2 cells
+    sup = torch.ones(1, 1, dtype=torch.bool)
+    assert float(target_map_loss(flat, box, sup)) == pytest.approx(math.log(16))
+    peaked = torch.full((1, 1, H, W), -30.0)
+    peaked[0, 0, :2, :2] = 0.0  # all the mass on the 4 box cells, evenly: CE = entropy = log 4
+    assert float(target_map_loss(peaked, box, sup)) == pytest.approx(math.log(4), abs=1e-6)
+    wrong = torch.full((1, 1, H, W), -30.0)
+    wrong[0, 0, 3, 3] = 0.0
+    assert float(target_map_loss(wrong, box, sup)) > 25
+    tiny = torch.tensor([[[0.55, 0.55, 0.6, 0.6]]])  # no cell centre inside: the cell of its centre
+    one = torch.full((1, 1, H, W), -30.0)
+    one[0, 0, 3, 3] = 0.0
+    assert float(target_map_loss(one, tiny, sup)) == pytest.approx(0.0, abs=1e-6)
+    both = torch.cat([peaked, wrong], 1)  # an unsupervised view does not count
+    mask = torch.tensor([[True, False]])
+    assert float(target_map_loss(both, box.expand(1, 2, 4), mask)) == pytest.approx(math.log(4), abs=1e-6)
+    assert float(target_map_loss(both, box.expand(1, 2, 4), torch.zeros(1, 2, dtype=torch.bool))) == 0.0
+
+
+def test_tiny_ground_keypoint_finds_the_object_the_instruction_names() -> None:
+    """One image, two coloured squares, two instructions: trained on both, keypoint 0's
+    strongest cell lies in the red square when asked for red and in the blue one for blue,
+    which only the instruction (through FiLM) can decide."""
+    from graspvla.model.config import GraspVLAConfig, VisionConfig
+
+    torch.manual_seed(0)
+    m = GraspVLA(preset("tiny-ground"))
+    img = np.full((224, 224, 3), 128, np.uint8)
+    img[40:80, 30:70] = (230, 30, 30)
+    img[140:180, 150:190] = (30, 30, 230)
+    red, blue = np.array([30, 40, 70, 80.0]), np.array([150, 140, 190, 180.0])
+    samples = [dict(front=img, side=img, instruction=f"pick up the {c}", bbox=np.stack([b, b]), kind="grounding", seed=k)
+               for k, (c, b) in enumerate((("red", red), ("blue", blue)))]
+    batch = Collator(m.config, Normalizer.identity())(samples)
+    opt = torch.optim.AdamW(m.parameters(), lr=3e-3)
+    for _ in range(60):
+        loss, metrics = m.compute_loss(batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        _, maps = m.encode_images(batch["images"], batch["prefix"], target_maps=True)
+    for mp in maps:
+        assert mp is not None and mp.shape == (2, 2, 28, 28)
+        for k, b in enumerate((red, blue)):
+            cell = int(mp[k, 0].flatten().argmax())
+            y, x = (cell // 28 + 0.5) * 8, (cell % 28 + 0.5) * 8
+            assert b[0] <= x <= b[2] and b[1] <= y <= b[3], (k, x, y)
+    with pytest.raises(ValueError, match="target_keypoint"):
+        GraspVLA(GraspVLAConfig(vision=(VisionConfig(stem="conv", keypoints=4, target_keypoint=1.0),) * 2))
