@@ -32,10 +32,12 @@ class VisionConfig:
     ``film``: every stage of the conv stem is scaled and shifted per channel by a linear map of
     the instruction (the mean embedding of its text tokens), FiLM as in RT-1, so the keypoint
     maps can look for the object the prompt names; zero-initialised (starts as the plain stem).
-    ``target_keypoint`` > 0 (needs ``keypoints`` and ``film``): keypoint 0's attention map is
-    trained, with this loss weight, to cover the named object's box (a cross-entropy against a
-    uniform distribution over the stride-8 cells inside the box): a dense, per-cell grounding
-    signal, where the box tokens give 8 labels per image, and on the very token the LM reads."""
+    ``target_keypoint`` > 0 (needs ``keypoints``): keypoint 0 is queried by the instruction (its
+    cell scores are dot products of cell embeddings with the projected instruction vector) and
+    its attention map is trained, with this loss weight, to cover the named object's box (a
+    cross-entropy against a uniform distribution over the stride-8 cells inside the box): a
+    dense, per-cell grounding signal, where the box tokens give 8 labels per image, and on the
+    very token the LM reads."""
 
     width: int = 64
     depth: int = 2

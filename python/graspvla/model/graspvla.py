@@ -89,7 +89,7 @@ class GraspVLA(nn.Module):
     @property
     def conditions_vision(self) -> bool:
         """Whether the towers take the instruction (``VisionConfig.film``)."""
-        return any(t.film is not None for t in self.towers)
+        return any(t.conditioned for t in self.towers)
 
     def instruction_vector(self, prefix: Prefix) -> torch.Tensor:
         """(B, hidden): the mean token embedding of each sample's instruction text, i.e. its

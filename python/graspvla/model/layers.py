@@ -177,21 +177,38 @@ class SpatialKeypoints(nn.Module):
     embedding. So the tower states *where* something is with sub-cell precision, which a 7x7
     grid of 32 px tokens can only encode implicitly."""
 
-    def __init__(self, c8: int, c16: int, width: int, k: int, freqs: int = 6) -> None:
+    def __init__(self, c8: int, c16: int, width: int, k: int, freqs: int = 6, query_dim: int = 0,
+                 embed: int = 64) -> None:
+        """``query_dim`` > 0: keypoint 0 is a *queried* keypoint: its score per cell is the dot
+        product of an ``embed``-wide cell embedding with a projection of a query vector (the
+        instruction), the alignment score of open-vocabulary detectors (GLIP, OWL-ViT), so it
+        can point at whichever object the query names."""
         super().__init__()
         c = c8 + c16
         self.head = nn.Sequential(nn.Conv2d(c, 32, 3, 1, 1), nn.GELU(), nn.Conv2d(32, k, 1))
+        self.cell: nn.Module | None = None
+        if query_dim > 0:
+            self.cell = nn.Sequential(nn.Conv2d(c, embed, 3, 1, 1), nn.GELU(), nn.Conv2d(embed, embed, 1))
+            self.query = nn.Linear(query_dim, embed)
+            self.embed = embed
         self.proj = nn.Linear(c + 2 + 4 * freqs, width)
         self.index = nn.Parameter(torch.randn(1, k, width) * 0.02)
         self.register_buffer("octaves", math.pi * 2.0 ** torch.arange(freqs, dtype=torch.float32), persistent=False)
 
-    def forward(self, f8: torch.Tensor, f16: torch.Tensor, logits: bool = False
+    def forward(self, f8: torch.Tensor, f16: torch.Tensor, logits: bool = False, query: torch.Tensor | None = None
                 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """f8 (N, c8, H, W), f16 (N, c16, H/2, W/2) -> (N, k, width); ``logits``: also return
-        the attention scores (N, k, H, W) before the softmax over cells."""
+        the attention scores (N, k, H, W) before the softmax over cells; ``query`` (N,
+        query_dim): required when keypoint 0 is queried."""
         f = torch.cat([f8, F.interpolate(f16, size=f8.shape[-2:], mode="bilinear", align_corners=False)], 1)
         N, C, H, W = f.shape
         scores = self.head(f)
+        if self.cell is not None:
+            if query is None:
+                raise ValueError("SpatialKeypoints: keypoint 0 is queried; pass query")
+            q = self.query(query.to(f.dtype))[:, :, None, None]
+            s0 = (self.cell(f) * q).sum(1, keepdim=True) * self.embed ** -0.5
+            scores = torch.cat([s0, scores[:, 1:]], 1)
         attn = scores.flatten(2).float().softmax(-1)  # (N, k, H*W)
         ys = (torch.arange(H, device=f.device, dtype=torch.float32) + 0.5) * (2.0 / H) - 1.0
         xs = (torch.arange(W, device=f.device, dtype=torch.float32) + 0.5) * (2.0 / W) - 1.0
@@ -225,10 +242,11 @@ class ViT(nn.Module):
                 raise ValueError("VisionConfig.keypoints needs stem='conv' and patch_size >= 16 (stride-8 and "
                                  f"stride-16 maps), got stem={cfg.stem!r}, patch_size={cfg.patch_size}")
             chans = self.patch_embed.chans
-            self.keypoints = SpatialKeypoints(chans[1], chans[2], cfg.width, cfg.keypoints)
-        if cfg.target_keypoint < 0 or (cfg.target_keypoint > 0 and not (cfg.keypoints and cfg.film)):
-            raise ValueError("VisionConfig.target_keypoint must be >= 0, and > 0 needs keypoints and film (the "
-                             f"keypoint must know the instruction), got {cfg.target_keypoint}")
+            self.keypoints = SpatialKeypoints(chans[1], chans[2], cfg.width, cfg.keypoints,
+                                              query_dim=cond_dim if cfg.target_keypoint > 0 else 0)
+        if cfg.target_keypoint < 0 or (cfg.target_keypoint > 0 and not (cfg.keypoints and cond_dim > 0)):
+            raise ValueError("VisionConfig.target_keypoint must be >= 0, and > 0 needs keypoints and an "
+                             f"instruction vector (cond_dim >= 1) to query them with, got {cfg.target_keypoint}")
         self.registers = nn.Parameter(torch.zeros(1, cfg.registers, cfg.width)) if cfg.registers else None
         self.blocks = nn.ModuleList([ViTBlock(cfg) for _ in range(cfg.depth)])
         self.num_patches = n + cfg.keypoints  # output tokens: the grid, then the keypoints
@@ -237,6 +255,8 @@ class ViT(nn.Module):
             if cfg.stem != "conv" or cond_dim < 1:
                 raise ValueError("VisionConfig.film needs stem='conv' and an instruction vector (cond_dim >= 1)")
             self.film = nn.Linear(cond_dim, 2 * sum(self.patch_embed.chans))
+        #: whether forward needs the instruction vector ``cond``
+        self.conditioned = bool(cfg.film or cfg.target_keypoint > 0)
         self.register_buffer("pixel_mean", torch.tensor(cfg.pixel_mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(cfg.pixel_std).view(1, 3, 1, 1), persistent=False)
 
@@ -248,6 +268,8 @@ class ViT(nn.Module):
         ``target_keypoint`` loss (None for a tower without keypoints)."""
         images = (images - self.pixel_mean) / self.pixel_std
         film = None
+        if self.conditioned and cond is None:
+            raise ValueError("this vision tower is conditioned on the instruction (film / target_keypoint): pass cond")
         if self.film is not None:
             if cond is None:
                 raise ValueError("this vision tower is conditioned on the instruction (film): pass cond")
@@ -259,7 +281,7 @@ class ViT(nn.Module):
             x = grid.flatten(2).transpose(1, 2) + self.pos_embed
         else:
             grid, maps = self.patch_embed(images, taps=True, film=film)
-            kp, scores = self.keypoints(maps[1], maps[2], logits=True)
+            kp, scores = self.keypoints(maps[1], maps[2], logits=True, query=cond)
             tmap = scores[:, 0]
             x = torch.cat([grid.flatten(2).transpose(1, 2) + self.pos_embed, kp], 1)
         r = 0
