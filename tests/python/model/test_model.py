@@ -336,6 +336,8 @@ def test_unsupervised_pag_keeps_the_tokens_as_input_and_out_of_every_part() -> N
     on_b, off_b = col([s]), col([off])
     assert torch.equal(on_b["prefix"].ids, off_b["prefix"].ids)
     assert int((off_b["prefix"].labels != IGNORE).sum()) == 1  # EOS only
+    assert bool(on_b["target_box_sup"].all()) and not bool(off_b["target_box_sup"].any())  # nor the keypoint map
+    torch.testing.assert_close(on_b["target_boxes"][0], torch.from_numpy(s["bbox"] / 224 * 2 - 1).float())
     parts = on_b["label_parts"][0]
     assert [int((parts == k).sum()) for k in (Layout.PART_BOX, Layout.PART_GOAL, Layout.PART_EOS)] == [8, 6, 1]
     assert torch.equal(parts != Layout.PART_NONE, on_b["prefix"].labels[0] != IGNORE)
