@@ -99,6 +99,12 @@ class GraspVLAConfig:
             ``"error"`` raises :class:`~graspvla.errors.InvalidInputError`; ``"truncate"``
             keeps the first ``max_prompt_tokens`` tokens of the whole prompt (the behaviour of
             checkpoints whose config.json predates this field, which load with it).
+        instruction_pool: how instruction-conditioned towers (``film``, ``target_keypoint``)
+            summarise the prompt: ``"mean"`` of its text-token embeddings, or ``"attention"``:
+            a softmax-weighted mean with one learned score per token (zero-initialised, so it
+            starts as the mean), which can learn to weigh the object's name above the
+            template's words: in the mean the name is one token of about twenty, a few
+            per cent of the vector.
 
     Vocabulary (three numbers, because GraspVLA's differ):
         text_vocab: the text tokenizer's base vocabulary (259 = bytes + BOS/EOS/PAD for the
@@ -128,6 +134,7 @@ class GraspVLAConfig:
     detach_prefix_for_actions: bool = False
     max_prompt_tokens: int = 128
     prompt_overflow: str = "truncate_instruction"
+    instruction_pool: str = "mean"
     text_vocab: int = 259  # bytes + BOS/EOS/PAD for the built-in byte tokenizer
     bin_base: int | None = None
     embed_rows: int | None = None
@@ -152,6 +159,8 @@ class GraspVLAConfig:
 
         if self.prompt_overflow not in PROMPT_OVERFLOW:
             raise InvalidInputError(f"prompt_overflow: expected one of {PROMPT_OVERFLOW}, got {self.prompt_overflow!r}")
+        if self.instruction_pool not in ("mean", "attention"):
+            raise InvalidInputError(f"instruction_pool: expected 'mean' or 'attention', got {self.instruction_pool!r}")
         if self.max_prompt_tokens < 1:
             raise InvalidInputError(f"max_prompt_tokens: must be >= 1, got {self.max_prompt_tokens}")
         if self.vocab_size < self.n_bins:
@@ -219,7 +228,8 @@ def preset(name: str) -> GraspVLAConfig:
     if name == "tiny-ground":
         return GraspVLAConfig(vision=(
             VisionConfig(stem="conv", keypoints=16, film=True, target_keypoint=1.0),
-            VisionConfig(width=48, heads=4, mlp_dim=96, stem="conv", keypoints=16, film=True, target_keypoint=1.0)))
+            VisionConfig(width=48, heads=4, mlp_dim=96, stem="conv", keypoints=16, film=True, target_keypoint=1.0)),
+            instruction_pool="attention")
     if name == "small":
         return GraspVLAConfig(
             vision=(VisionConfig(width=192, depth=4, heads=3, mlp_dim=768, patch_size=16, registers=4),

@@ -54,7 +54,12 @@ class GraspVLA(nn.Module):
         self.time_mlp_in = nn.Linear(2 * he, he)
         self.time_mlp_out = nn.Linear(he, he)
         self.action_out = nn.Linear(he, c.action_dim)
+        #: one learned score per token embedding (``instruction_pool="attention"``)
+        self.instruction_score = nn.Linear(c.lm.hidden, 1) if c.instruction_pool == "attention" else None
         self.apply(self._init)
+        if self.instruction_score is not None:  # starts as the plain mean
+            nn.init.zeros_(self.instruction_score.weight)
+            nn.init.zeros_(self.instruction_score.bias)
         for t in self.towers:  # FiLM starts as the identity: the plain stem, then learns to condition
             if t.film is not None:
                 nn.init.zeros_(t.film.weight)
@@ -93,15 +98,21 @@ class GraspVLA(nn.Module):
 
     def instruction_vector(self, prefix: Prefix) -> torch.Tensor:
         """(B, hidden): the mean token embedding of each sample's instruction text, i.e. its
-        text tokens without BOS / EOS / PAD, image slots, padding and bin tokens. The same for
-        a training sequence and a generation prefix of the same prompt."""
+        text tokens without BOS / EOS / PAD, image slots, padding and bin tokens (weighted by a
+        learned softmax with ``config.instruction_pool == "attention"``). The same for a
+        training sequence and a generation prefix of the same prompt."""
         ids = prefix.ids.to(self.embed_tokens.weight.device)
         text = self.layout.text
         mask = prefix.key_mask.to(ids.device) & ~prefix.image_slots.to(ids.device) & (ids < self.layout.bins.first_id)
         for special in {text.bos_id, text.eos_id, text.pad_id}:
             mask &= ids != special
+        e = self.embed_tokens(ids)
+        if self.instruction_score is not None:  # softmax over the instruction's tokens
+            score = self.instruction_score(e).squeeze(-1).float().masked_fill(~mask, float("-inf"))
+            w = torch.nan_to_num(score.softmax(-1), nan=0.0)  # a prompt without text tokens: zeros
+            return (w.to(e.dtype)[..., None] * e).sum(1)
         m = mask[..., None].to(self.embed_tokens.weight.dtype)
-        return (self.embed_tokens(ids) * m).sum(1) / m.sum(1).clamp(min=1.0)
+        return (e * m).sum(1) / m.sum(1).clamp(min=1.0)
 
     def encode_images(self, images: torch.Tensor, prefix: Prefix | None = None, target_maps: bool = False
                       ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor | None]]:

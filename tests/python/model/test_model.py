@@ -408,3 +408,30 @@ def test_tiny_ground_keypoint_finds_the_object_the_instruction_names() -> None:
             assert b[0] <= x <= b[2] and b[1] <= y <= b[3], (k, x, y)
     with pytest.raises(ValueError, match="target_keypoint"):
         GraspVLA(GraspVLAConfig(vision=(VisionConfig(stem="conv", target_keypoint=1.0),) * 2))  # no keypoints
+
+
+def test_attention_pooled_instruction_starts_as_the_mean_and_learns_to_weigh_tokens() -> None:
+    from graspvla.model.layout import IGNORE
+
+    torch.manual_seed(0)
+    m = GraspVLA(preset("tiny-ground")).eval()
+    assert m.config.instruction_pool == "attention"
+    mean = GraspVLA(preset("tiny-film")).eval()
+    mean.embed_tokens.load_state_dict(m.embed_tokens.state_dict())
+    samples = [make_sample(k) for k in range(3)]
+    batch = Collator(m.config, Normalizer.identity())(samples)
+    with torch.no_grad():
+        torch.testing.assert_close(m.instruction_vector(batch["prefix"]), mean.instruction_vector(batch["prefix"]))
+        torch.nn.init.normal_(m.instruction_score.weight, std=1.0)
+        heads = m.layout.pack([(m.layout.head(s["instruction"]), [IGNORE] * len(m.layout.head(s["instruction"])))
+                               for s in samples], left=True)
+        v = m.instruction_vector(batch["prefix"])
+        torch.testing.assert_close(v, m.instruction_vector(heads))  # training sequence = generation prefix
+        # by hand for sample 0: softmax of the scores over its text tokens
+        ids = heads.ids[0][heads.key_mask[0] & ~heads.image_slots[0]]
+        text = m.layout.text
+        ids = ids[(ids != text.bos_id) & (ids != text.eos_id) & (ids != text.pad_id)]
+        e = m.embed_tokens(ids)
+        w = m.instruction_score(e).squeeze(-1).softmax(0)
+        torch.testing.assert_close(v[0], (w[:, None] * e).sum(0))
+        assert not torch.allclose(v, mean.instruction_vector(batch["prefix"]))
