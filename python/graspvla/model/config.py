@@ -101,10 +101,10 @@ class GraspVLAConfig:
             checkpoints whose config.json predates this field, which load with it).
         instruction_pool: how instruction-conditioned towers (``film``, ``target_keypoint``)
             summarise the prompt: ``"mean"`` of its text-token embeddings, or ``"attention"``:
-            a softmax-weighted mean with one learned score per token (zero-initialised, so it
-            starts as the mean), which can learn to weigh the object's name above the
-            template's words: in the mean the name is one token of about twenty, a few
-            per cent of the vector.
+            a softmax-weighted mean of the unit-RMS embeddings with one learned score per token
+            (zero-initialised, so it starts as their mean), which can learn to weigh the
+            object's name above the template's words: in the mean the name is one token of
+            about twenty, a few per cent of the vector.
 
     Vocabulary (three numbers, because GraspVLA's differ):
         text_vocab: the text tokenizer's base vocabulary (259 = bytes + BOS/EOS/PAD for the

@@ -108,6 +108,10 @@ class GraspVLA(nn.Module):
             mask &= ids != special
         e = self.embed_tokens(ids)
         if self.instruction_score is not None:  # softmax over the instruction's tokens
+            # on unit-RMS embeddings: token embeddings are tiny (std 0.02) and the LM only ever
+            # sees them through RMSNorm; raw, the scores and everything the vector feeds would
+            # learn at a few per cent of the pace
+            e = e * torch.rsqrt(e.float().pow(2).mean(-1, keepdim=True) + 1e-6).to(e.dtype)
             score = self.instruction_score(e).squeeze(-1).float().masked_fill(~mask, float("-inf"))
             w = torch.nan_to_num(score.softmax(-1), nan=0.0)  # a prompt without text tokens: zeros
             return (w.to(e.dtype)[..., None] * e).sum(1)

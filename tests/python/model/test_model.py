@@ -418,6 +418,10 @@ def test_attention_pooled_instruction_starts_as_the_mean_and_learns_to_weigh_tok
     assert m.config.instruction_pool == "attention"
     mean = GraspVLA(preset("tiny-film")).eval()
     mean.embed_tokens.load_state_dict(m.embed_tokens.state_dict())
+    with torch.no_grad():  # the mean of unit-RMS embeddings: the same vector when they already are
+        w = mean.embed_tokens.weight
+        w /= w.pow(2).mean(-1, keepdim=True).sqrt()
+        m.embed_tokens.weight.copy_(w)
     samples = [make_sample(k) for k in range(3)]
     batch = Collator(m.config, Normalizer.identity())(samples)
     with torch.no_grad():
@@ -432,6 +436,7 @@ def test_attention_pooled_instruction_starts_as_the_mean_and_learns_to_weigh_tok
         text = m.layout.text
         ids = ids[(ids != text.bos_id) & (ids != text.eos_id) & (ids != text.pad_id)]
         e = m.embed_tokens(ids)
+        e = e / e.pow(2).mean(-1, keepdim=True).sqrt()
         w = m.instruction_score(e).squeeze(-1).softmax(0)
         torch.testing.assert_close(v[0], (w[:, None] * e).sum(0))
         assert not torch.allclose(v, mean.instruction_vector(batch["prefix"]))
