@@ -216,7 +216,9 @@ def run(args: argparse.Namespace) -> int:
     if trainer.dist.is_main:
         out = save_pretrained(export, normalizer, Path(args.out) / "model",
                               extra={"steps": result.steps, "final_loss": result.final_loss, "data": args.data,
-                                     "preset": args.preset, "seconds": result.seconds,
+                                     # --init keeps the checkpoint's architecture: --preset is unused then
+                                     "preset": None if args.init else args.preset, "init": args.init,
+                                     "seconds": result.seconds,
                                      "max_episodes": args.max_episodes, "episodes": _num_episodes(dataset),
                                      "grounding": args.grounding, "grounding_ratio": tcfg.grounding_ratio,
                                      "augment": args.augment,
