@@ -171,19 +171,21 @@ def _episode_parts(data: list[str], image_size: int, max_episodes: int | None,
                    pag_min_distance: float = 0.0) -> list:  # type: ignore[type-arg]
     """One :class:`EpisodeFrames` per dataset; with ``max_episodes`` only the first N episodes,
     taken from the datasets in order."""
+    from functools import partial
+
     from graspvla.errors import InvalidInputError
     from graspvla.train.vla_data import EpisodeFrames
 
+    frames = partial(EpisodeFrames, image_size=image_size, pag_min_distance=pag_min_distance)
     if max_episodes is None:
-        return [EpisodeFrames(d, image_size, pag_min_distance=pag_min_distance) for d in data]
+        return [frames(d) for d in data]
     if max_episodes < 1:
         raise InvalidInputError(f"--max-episodes must be >= 1, got {max_episodes}")
     parts, left = [], max_episodes
     for d in data:
-        full = EpisodeFrames(d, image_size, pag_min_distance=pag_min_distance)
+        full = frames(d)
         take = min(left, full.reader.num_episodes)
-        parts.append(full if take == full.reader.num_episodes
-                     else EpisodeFrames(d, image_size, episodes=take, pag_min_distance=pag_min_distance))
+        parts.append(full if take == full.reader.num_episodes else frames(d, episodes=take))
         left -= take
         if left == 0:
             return parts

@@ -59,7 +59,7 @@ class Collator:
         seqs, parts, images, actions, proprio, is_action, noise, flow_t = [], [], [], [], [], [], [], []
         V = len(c.cameras)
         target_boxes, target_sup = torch.zeros(len(samples), V, 4), torch.zeros(len(samples), V, dtype=torch.bool)
-        for s in samples:
+        for i, s in enumerate(samples):
             kind = s.get("kind", "synthetic")
             images.append(images_to_tensor([s[cam] for cam in c.cameras], c.image_size))
             raw = np.asarray(s["bbox"], dtype=np.float64).reshape(-1, 4) if s.get("bbox") is not None else None
@@ -89,7 +89,6 @@ class Collator:
             seqs.append((ids, lab))
             parts.append(part)
             if box is not None and vis is not None and c.use_pag:  # the box labels, for dense losses
-                i = len(seqs) - 1
                 target_boxes[i, :len(vis)] = torch.from_numpy(box.reshape(-1, 4)[:V]).float()
                 target_sup[i, :len(vis)] = torch.tensor(vis[:V])
             gen = torch.Generator().manual_seed(int(s["seed"])) if "seed" in s else None

@@ -131,13 +131,12 @@ class GraspVLA(nn.Module):
             if prefix is None:
                 raise ValueError("encode_images: this model's towers are conditioned on the instruction; pass prefix")
             cond = self.instruction_vector(prefix).repeat_interleave(V, dim=0)
-        if not target_maps:
-            feats = torch.cat([t(x, cond) for t in self.towers], dim=-1)
-            return self.projector(feats).view(B, V * feats.shape[1], -1)
-        outs = [t(x, cond, target_map=True) for t in self.towers]
+        outs = [t(x, cond, target_map=True) for t in self.towers]  # the maps come for free
         feats = torch.cat([o[0] for o in outs], dim=-1)
-        maps = [None if m is None else m.view(B, V, *m.shape[1:]) for _, m in outs]
-        return self.projector(feats).view(B, V * feats.shape[1], -1), maps
+        embeds = self.projector(feats).view(B, V * feats.shape[1], -1)
+        if not target_maps:
+            return embeds
+        return embeds, [None if m is None else m.view(B, V, *m.shape[1:]) for _, m in outs]
 
     # ---- LM ---------------------------------------------------------------------------------
     def embed(self, prefix: Prefix, image_embeds: torch.Tensor | None) -> torch.Tensor:
@@ -260,10 +259,7 @@ class GraspVLA(nn.Module):
         prefix: Prefix = batch["prefix"]
         images = batch["images"].to(dev)
         weights = [t.cfg.target_keypoint for t in self.towers]
-        if any(weights):
-            embeds, maps = self.encode_images(images, prefix, target_maps=True)
-        else:
-            embeds, maps = self.encode_images(images, prefix), []
+        embeds, maps = self.encode_images(images, prefix, target_maps=True)
         x = self.embed(prefix, embeds)
         key_mask = prefix.key_mask.to(dev)
         hidden, cache = self.run_lm(x, prefix.positions.to(dev), self.causal_mask(key_mask))

@@ -271,8 +271,6 @@ class ViT(nn.Module):
         if self.conditioned and cond is None:
             raise ValueError("this vision tower is conditioned on the instruction (film / target_keypoint): pass cond")
         if self.film is not None:
-            if cond is None:
-                raise ValueError("this vision tower is conditioned on the instruction (film): pass cond")
             ss = self.film(cond.to(images.dtype)).split([c for c in self.patch_embed.chans for _ in (0, 1)], dim=-1)
             film = list(zip(ss[0::2], ss[1::2]))
         tmap = None
