@@ -21,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warmup", type=int, default=100, help="warm-up steps")
     p.add_argument("--workers", type=int, default=2, help="DataLoader workers per rank")
     p.add_argument("--no-pag", action="store_true", help="ablation: no box / grasp tokens")
+    p.add_argument("--expert-goal-input", action="store_true",
+                   help="the action expert also reads the grasp of the goal tokens as numbers (zero-initialised; "
+                        "with --init it is added to the loaded model)")
     p.add_argument("--text-tokenizer", choices=["byte", "bpe"], default="byte",
                    help="new models: 'byte' (UTF-8 bytes) or 'bpe' (a BPE trained here on the prompts of every "
                         "category, dataset task and grounding phrase: one token per object name); ignored "
@@ -107,9 +110,12 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     torch.manual_seed(args.seed)
     if args.init:
         model, normalizer = from_pretrained(args.init)
+        if getattr(args, "expert_goal_input", False):
+            model.enable_expert_goal_input()
     else:
         cfg = preset(args.preset)
         cfg.use_pag = not args.no_pag
+        cfg.expert.goal_input = bool(getattr(args, "expert_goal_input", False))
         text = None
         if getattr(args, "text_tokenizer", "byte") == "bpe":
             # kept in the run directory, so a resumed run tokenises exactly as it started
@@ -123,6 +129,9 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             cfg.text_vocab = text.vocab_size
         model = GraspVLA(cfg, text)
         normalizer = None
+    if model.config.expert.goal_input and not model.config.use_pag:
+        raise InvalidInputError("--expert-goal-input: the expert reads the grasp of the goal tokens, which a model "
+                                "without PAG (--no-pag) does not have")
     if grounding_ratio > 0 and not model.config.use_pag:
         raise InvalidInputError("--grounding: grounding data supervises only the box tokens, which a model "
                                 "without PAG (--no-pag, or such an --init) does not have; drop one of them")

@@ -44,7 +44,9 @@ class Collator:
 
     The batch's ``label_parts`` (B, T) marks each supervised label as box / goal / EOS
     (``Layout.PART_*``), for per-part losses; ``target_boxes`` (B, V, 4) in [-1, 1] and
-    ``target_box_sup`` (B, V) are the supervised boxes again, for the ``target_keypoint`` loss.
+    ``target_box_sup`` (B, V) are the supervised boxes again, for the ``target_keypoint`` loss;
+    ``goal`` (B, goal_dim) the normalised grasp as its bin token decodes (zeros for grounding
+    samples), for an expert with ``goal_input``.
     """
 
     def __init__(self, config: GraspVLAConfig, normalizer: Normalizer, text_tokenizer: Any = None) -> None:
@@ -56,7 +58,7 @@ class Collator:
     def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
         c = self.config
         S = float(c.image_size)
-        seqs, parts, images, actions, proprio, is_action, noise, flow_t = [], [], [], [], [], [], [], []
+        seqs, parts, images, actions, proprio, goals, is_action, noise, flow_t = [], [], [], [], [], [], [], [], []
         V = len(c.cameras)
         target_boxes, target_sup = torch.zeros(len(samples), V, 4), torch.zeros(len(samples), V, dtype=torch.bool)
         for i, s in enumerate(samples):
@@ -77,11 +79,14 @@ class Collator:
                 a = self.norm.action(np.asarray(s["actions"], dtype=np.float64).reshape(c.chunk, c.action_dim))
                 ids, lab, part = self.layout.sample_parts(s["instruction"], box, p, g, vis, goal_supervised=pag)
                 proprio.append(torch.from_numpy(p).float())
+                # as the expert sees it at inference: decoded from its bin token
+                goals.append(torch.from_numpy(self.layout.bins.decode(self.layout.bins.encode(g[None]))[0]).float())
                 actions.append(torch.from_numpy(a).float())
                 is_action.append(True)
             elif kind == "grounding":
                 ids, lab, part = self.layout.sample_parts(s["instruction"], box, None, None, vis)
                 proprio.append(torch.zeros(2, c.proprio_dim))
+                goals.append(torch.zeros(c.goal_dim))
                 actions.append(torch.zeros(c.chunk, c.action_dim))
                 is_action.append(False)
             else:
@@ -109,6 +114,7 @@ class Collator:
             "target_box_sup": target_sup,
             "images": torch.stack(images),
             "proprio": torch.stack(proprio),
+            "goal": torch.stack(goals),
             "actions": torch.stack(actions),
             "is_action": torch.tensor(is_action),
             "noise": torch.stack(noise),

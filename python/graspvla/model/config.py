@@ -71,10 +71,20 @@ class LMConfig:
 
 @dataclass
 class ExpertConfig:
-    """Flow-matching action expert: same depth / KV heads / head_dim as the LM, narrower."""
+    """Flow-matching action expert: same depth / KV heads / head_dim as the LM, narrower.
+
+    ``goal_input``: the expert also reads the grasp pose of the PAG goal tokens as numbers,
+    ``[goal, goal - current TCP pose]`` (normalised, 12 values) through a zero-initialised
+    linear map added to its current-proprio token. Beyond GraspVLA, which gives the expert the
+    goal only as token K/V: a small expert trained on a few thousand episodes did not learn to
+    read the bin embeddings as positions (given the privileged grasp as its tokens, the
+    shipped tiny model still stopped a median 9 cm from the object), and steering toward a
+    grasp is, from these numbers, a subtraction.
+    """
 
     hidden: int = 64
     ffn: int = 128
+    goal_input: bool = False
 
 
 @dataclass

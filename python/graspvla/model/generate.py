@@ -28,7 +28,8 @@ class Generation:
 @torch.no_grad()
 def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], proprio: torch.Tensor,
              use_cache: bool = True, constrained: bool = True, generator: torch.Generator | None = None,
-             noise: torch.Tensor | None = None, integrator: str = "torch", compile_step: bool = False) -> Generation:
+             noise: torch.Tensor | None = None, integrator: str = "torch", compile_step: bool = False,
+             goal: torch.Tensor | np.ndarray | None = None) -> Generation:
     """images (B, V, 3, S, S) in [0, 1]; proprio (B, 2, 7) normalised. Greedy decoding of the
     box and goal tokens (``constrained``: bin tokens only, else the whole vocabulary as the
     original), then ``flow_steps`` steps from t = 1 (noise) to t = 0 (actions).
@@ -38,12 +39,22 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     ``use_cache=False`` recomputes the whole prefix for every token (reference path for tests).
     ``integrator``: "torch" (the peers' Euler loop in torch, precomputed time embeddings) or
     "euler" / "heun" / "rk4" through the C++ :mod:`graspvla.flow` steppers. ``compile_step``
-    wraps the denoise step in ``torch.compile`` (cached per model; first call compiles)."""
+    wraps the denoise step in ``torch.compile`` (cached per model; first call compiles).
+    ``goal`` (B, goal_dim) normalised: given grasp poses replace the decoded grasp tokens (the
+    box is still predicted), so the action expert moves to a grasp chosen elsewhere (a user's
+    grasp detector, or the privileged grasp in diagnostics); requires a PAG model."""
     c = model.config
+    goal_in = goal
     layout: Layout = model.layout
     dev = model.embed_tokens.weight.device
     B = images.shape[0]
     timings: dict[str, float] = {}
+    if goal_in is not None:  # checked before any compute
+        if not c.use_pag:
+            raise ValueError("generate: goal= needs a model with Progressive Action Generation (use_pag)")
+        g = np.asarray(goal_in.detach().cpu() if isinstance(goal_in, torch.Tensor) else goal_in, dtype=np.float64)
+        if g.shape != (B, c.goal_dim) or not np.all(np.isfinite(g)):
+            raise ValueError(f"generate: goal must be finite with shape ({B}, {c.goal_dim}), got {g.shape}")
     prefix = layout.pack([(layout.head(s), [-100] * len(layout.head(s))) for s in instructions], left=True)
     t0 = time.perf_counter()
     img = model.encode_images(images.to(dev), prefix)
@@ -111,7 +122,12 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     p_tokens = torch.from_numpy(layout.bins.encode(proprio.reshape(B, -1).cpu().numpy())).to(dev)
     last_hidden = push(p_tokens)
     t0 = time.perf_counter()
-    if c.use_pag:
+    if goal_in is not None:
+        g_tok = torch.from_numpy(layout.bins.encode(g)).to(dev)
+        for j in range(c.goal_dim):
+            last_hidden = push(g_tok[:, j:j + 1])
+        goal = layout.bins.decode(g_tok.cpu().numpy())
+    elif c.use_pag:
         toks = []
         for _ in range(c.goal_dim):
             tok = pick(model.lm_head(last_hidden))
@@ -121,6 +137,7 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     timings["grasp"] = time.perf_counter() - t0
     push(torch.full((B, 1), layout.text.eos_id, dtype=torch.long, device=dev))  # the expert sees EOS
 
+    goal_t = torch.from_numpy(goal).float().to(dev) if c.use_pag else None
     t0 = time.perf_counter()
     if noise is None:
         noise = torch.randn(B, c.chunk, c.action_dim, generator=generator)
@@ -128,7 +145,7 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     steps = c.flow_steps
     if use_cache:
         start = full_mask[:, :length].sum(1)  # suffix positions continue after the (unpadded) prefix
-        ctx = model.expert_context(proprio.to(dev), cache, full_mask, start, length, steps)
+        ctx = model.expert_context(proprio.to(dev), cache, full_mask, start, length, steps, goal_t)
         if compile_step:
             denoise = _compiled_denoise(model)
 
@@ -149,7 +166,7 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
         start = key_mask.sum(1)
         for k in range(steps):
             t = torch.full((B,), 1.0 - k / steps, device=dev)
-            v = model.expert_velocity(xt, t, proprio.to(dev).float(), cache, key_mask, start)
+            v = model.expert_velocity(xt, t, proprio.to(dev).float(), cache, key_mask, start, goal_t)
             xt = xt - v / steps
     timings["flow"] = time.perf_counter() - t0
     return Generation(box=box, goal=goal, actions=xt.cpu().numpy(), timings=timings)

@@ -50,6 +50,8 @@ class GraspVLA(nn.Module):
         self.expert_layers = nn.ModuleList([DecoderLayer(he, c.expert.ffn, c.lm) for _ in range(c.lm.layers)])
         self.expert_norm = RMSNorm(he, c.lm.norm_eps)
         self.proprio_in = nn.Linear(c.proprio_dim, he)
+        #: [goal, goal - current pose] -> the current-proprio token (``expert.goal_input``)
+        self.goal_in: nn.Linear | None = None
         self.action_in = nn.Linear(c.action_dim, he)
         self.time_mlp_in = nn.Linear(2 * he, he)
         self.time_mlp_out = nn.Linear(he, he)
@@ -57,6 +59,8 @@ class GraspVLA(nn.Module):
         #: one learned score per token embedding (``instruction_pool="attention"``)
         self.instruction_score = nn.Linear(c.lm.hidden, 1) if c.instruction_pool == "attention" else None
         self.apply(self._init)
+        if c.expert.goal_input:
+            self.enable_expert_goal_input()
         if self.instruction_score is not None:  # starts as the plain mean
             nn.init.zeros_(self.instruction_score.weight)
             nn.init.zeros_(self.instruction_score.bias)
@@ -67,6 +71,29 @@ class GraspVLA(nn.Module):
         #: run the action expert on every training batch, with zero weight when the batch has no
         #: action sample (set by FSDP training, whose collectives need the same modules on every rank)
         self.static_graph = False
+
+    def enable_expert_goal_input(self) -> None:
+        """Adds the expert's numeric goal input (see :class:`ExpertConfig`), zero-initialised so
+        a trained model computes exactly what it did before (fine-tuning turns it on)."""
+        c = self.config
+        c.expert.goal_input = True
+        if self.goal_in is None:
+            dev = self.proprio_in.weight.device
+            self.goal_in = nn.Linear(2 * c.goal_dim, c.expert.hidden, device=dev)
+            nn.init.zeros_(self.goal_in.weight)
+            nn.init.zeros_(self.goal_in.bias)
+
+    def _proprio_tokens(self, proprio: torch.Tensor, goal: torch.Tensor | None) -> torch.Tensor:
+        """The expert's 2 proprio tokens (B, 2, hidden); proprio (B, 2, P), goal (B, goal_dim),
+        both normalised."""
+        p_tok = self.proprio_in(proprio)
+        if self.goal_in is None:
+            return p_tok
+        if goal is None:
+            raise ValueError("this model's expert reads the grasp goal (expert.goal_input): pass goal=")
+        g = goal.to(p_tok.dtype)
+        feat = torch.cat([g, g - proprio[:, -1, :g.shape[-1]].to(p_tok.dtype)], -1)
+        return torch.cat([p_tok[:, :1], p_tok[:, 1:] + self.goal_in(feat)[:, None]], 1)
 
     @staticmethod
     def _init(m: nn.Module) -> None:
@@ -172,14 +199,15 @@ class GraspVLA(nn.Module):
     # ---- action expert ------------------------------------------------------------------------
     def expert_velocity(self, x_t: torch.Tensor, t: torch.Tensor, proprio: torch.Tensor,
                         cache: list[tuple[torch.Tensor, torch.Tensor]], cache_mask: torch.Tensor,
-                        start_pos: torch.Tensor) -> torch.Tensor:
+                        start_pos: torch.Tensor, goal: torch.Tensor | None = None) -> torch.Tensor:
         """v(x_t, t): x_t (B, H, A) normalised actions at flow time t (B,); proprio (B, 2, P)
         normalised (history, current); cache: LM K/V (B, kvh, S, D) per layer; cache_mask (B, S);
-        start_pos (B,) position of the first suffix token."""
+        start_pos (B,) position of the first suffix token; goal (B, goal_dim) normalised, the
+        grasp of the goal tokens (read only with ``expert.goal_input``)."""
         c = self.config
         B, H, _ = x_t.shape
         he = c.expert.hidden
-        p_tok = self.proprio_in(proprio.to(x_t.dtype))
+        p_tok = self._proprio_tokens(proprio.to(x_t.dtype), goal)
         temb = sincos_time_embedding(t, he).to(x_t.dtype)[:, None].expand(B, H, he)
         a_tok = self.time_mlp_out(F.silu(self.time_mlp_in(torch.cat([self.action_in(x_t), temb], -1))))
         x = torch.cat([p_tok, a_tok], dim=1)
@@ -203,8 +231,8 @@ class GraspVLA(nn.Module):
         return self.norm(x)
 
     def expert_context(self, proprio: torch.Tensor, cache: list[tuple[torch.Tensor, torch.Tensor]],
-                       cache_mask: torch.Tensor, start_pos: torch.Tensor, prefix_len: int, steps: int
-                       ) -> dict[str, Any]:
+                       cache_mask: torch.Tensor, start_pos: torch.Tensor, prefix_len: int, steps: int,
+                       goal: torch.Tensor | None = None) -> dict[str, Any]:
         """Everything constant across denoise steps, computed once: proprio tokens, the suffix
         mask and RoPE tables, the time embeddings of the ``steps`` Euler times t = 1 .. 1/steps.
         ``cache`` holds the prefix K/V in [0, prefix_len) with room for the suffix behind it."""
@@ -220,7 +248,7 @@ class GraspVLA(nn.Module):
         cos, sin = rope_cache(positions, c.lm.head_dim, c.lm.rope_theta)
         times = torch.tensor([1.0 - k / steps for k in range(steps)], device=dev)
         temb = sincos_time_embedding(times, he)  # (steps, he)
-        return {"p_tok": self.proprio_in(proprio.float()), "mask": mask.contiguous(), "cos": cos, "sin": sin,
+        return {"p_tok": self._proprio_tokens(proprio.float(), goal), "mask": mask.contiguous(), "cos": cos, "sin": sin,
                 "temb": temb[:, None, None, :].expand(steps, B, H, he).contiguous(), "cache": cache,
                 "pos": prefix_len}
 
@@ -305,7 +333,8 @@ class GraspVLA(nn.Module):
             if self.config.detach_prefix_for_actions:
                 kv = [(k.detach(), v.detach()) for k, v in kv]
             lengths = key_mask[sel].sum(1)
-            v = self.expert_velocity(x_t, t, batch["proprio"].to(dev)[sel], kv, key_mask[sel], lengths)
+            goal = batch["goal"].to(dev)[sel] if "goal" in batch else None
+            v = self.expert_velocity(x_t, t, batch["proprio"].to(dev)[sel], kv, key_mask[sel], lengths, goal)
             fm = F.mse_loss(v.float(), target.float())
             if has_action:
                 loss = loss + fm

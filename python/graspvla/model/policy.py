@@ -147,10 +147,20 @@ class GraspVLAPolicy:
         if not np.all(np.isfinite(p)):
             raise InvalidInputError("proprio: contains NaN or infinite values")
 
-    def predict_batch(self, observations: list[Observation]) -> list[Prediction]:
+    def predict_batch(self, observations: list[Observation],
+                      grasps: np.ndarray | None = None) -> list[Prediction]:
+        """One prediction per observation. ``grasps`` (B, 6) [x, y, z, roll, pitch, yaw] TCP grasp
+        poses in the base frame [m, rad, sxyz]: condition the action expert on these instead of
+        the model's own grasp tokens (e.g. from an external grasp detector)."""
         c = self.model.config
         for o in observations:
             self._check(o)
+        goal = None
+        if grasps is not None:
+            g = np.asarray(grasps, dtype=np.float64)
+            if g.shape != (len(observations), 6) or not np.all(np.isfinite(g)):
+                raise InvalidInputError(f"grasps: expected finite ({len(observations)}, 6), got {g.shape}")
+            goal = self.norm.goal(g)
         images = torch.stack([images_to_tensor([o.front, o.side], c.image_size) for o in observations])
         prop = []
         for o in observations:
@@ -159,7 +169,7 @@ class GraspVLAPolicy:
             prop.append(self.norm.proprio(np.stack([hist, p[-1]])))
         out = generate(self.model, images, [o.instruction for o in observations],
                        torch.tensor(np.array(prop), dtype=torch.float32), constrained=self.constrained,
-                       generator=self.generator)
+                       generator=self.generator, goal=goal)
         preds = []
         actions = self.postprocess_actions(out.actions)
         for k, o in enumerate(observations):
@@ -169,8 +179,9 @@ class GraspVLAPolicy:
                                     timings=dict(out.timings)))
         return preds
 
-    def predict_action_chunk(self, obs: Observation) -> Prediction:
-        return self.predict_batch([obs])[0]
+    def predict_action_chunk(self, obs: Observation, grasp: np.ndarray | None = None) -> Prediction:
+        """``grasp`` (6,): optional base-frame grasp pose to move to (see :meth:`predict_batch`)."""
+        return self.predict_batch([obs], None if grasp is None else np.asarray(grasp)[None])[0]
 
     def select_action(self, obs: Observation) -> np.ndarray:
         """One action at a time from a queue refilled with a new chunk when empty."""

@@ -115,3 +115,26 @@ def test_pag_min_distance_supervises_frames_with_the_hand_away_from_the_grasp(sm
                          "--out", str(tmp_path), "--pag-min-distance", "0.1"])
     _, _, ds, _, _ = build_training(args)
     assert ds.pag_min_distance == 0.1
+
+
+def test_cli_expert_goal_input(small_dataset, tmp_path) -> None:
+    """--expert-goal-input builds the expert's goal input, adds it to an --init model, and is
+    refused without PAG."""
+    import torch
+
+    from graspvla.cli.train import add_arguments, build_training
+    from graspvla.model.checkpoint import save_pretrained
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    base = ["--data", str(small_dataset), "--steps", "1", "--batch", "1", "--workers", "0", "--out", str(tmp_path)]
+    model, norm, *_ = build_training(p.parse_args(base + ["--expert-goal-input"]))
+    assert model.config.expert.goal_input and model.goal_in is not None
+    plain, _, *_ = build_training(p.parse_args(base))
+    assert plain.goal_in is None and not plain.config.expert.goal_input
+    save_pretrained(plain, norm, tmp_path / "plain")
+    inited, *_ = build_training(p.parse_args(base + ["--init", str(tmp_path / "plain"), "--expert-goal-input"]))
+    assert inited.goal_in is not None and float(inited.goal_in.weight.abs().sum()) == 0.0
+    torch.testing.assert_close(inited.proprio_in.weight, plain.proprio_in.weight)
+    with pytest.raises(InvalidInputError, match="without PAG"):
+        build_training(p.parse_args(base + ["--expert-goal-input", "--no-pag"]))

@@ -1,0 +1,107 @@
+"""The grasp goal as an input: ``generate(goal=)`` / ``predict_action_chunk(grasp=)`` replace the
+decoded grasp tokens, and ``expert.goal_input`` gives the expert the goal as numbers
+(zero-initialised: a trained model is unchanged until fine-tuned)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import make_sample  # noqa: E402
+
+from graspvla.model import Collator, GraspVLA, GraspVLAPolicy, Normalizer, Observation, generate, preset  # noqa: E402
+
+
+def _setup(goal_input: bool = False, use_pag: bool = True):
+    torch.manual_seed(0)
+    cfg = preset("tiny")
+    cfg.use_pag = use_pag
+    cfg.expert.goal_input = goal_input
+    model = GraspVLA(cfg).eval()
+    samples = [make_sample(k) for k in range(2)]
+    batch = Collator(model.config, Normalizer.identity())(samples)
+    return model, batch, [s["instruction"] for s in samples], samples
+
+
+def _randomise_goal_in(model: GraspVLA) -> None:
+    with torch.no_grad():
+        model.goal_in.weight.normal_(0.0, 0.5)
+
+
+def test_goal_override_replaces_grasp_tokens_and_reaches_the_expert() -> None:
+    model, batch, instr, _ = _setup(goal_input=True)
+    _randomise_goal_in(model)
+    noise = torch.randn(2, 4, 7, generator=torch.Generator().manual_seed(1))
+    free = generate(model, batch["images"], instr, batch["proprio"], noise=noise)
+    g1 = np.array([[0.5, -0.2, 0.1, 0.0, 0.3, -0.7], [-0.4, 0.6, -0.1, 0.2, 0.0, 0.9]])
+    a = generate(model, batch["images"], instr, batch["proprio"], noise=noise, goal=g1)
+    b = generate(model, batch["images"], instr, batch["proprio"], noise=noise, goal=-g1)
+    np.testing.assert_allclose(a.goal, g1, atol=2.0 / 255)  # within a bin width
+    np.testing.assert_array_equal(a.box, free.box)  # the box is still the model's own
+    assert np.abs(a.actions - b.actions).max() > 1e-3  # the goal steers the actions
+    # the cached path equals the recompute path with the goal input too
+    c = generate(model, batch["images"], instr, batch["proprio"], noise=noise, goal=g1, use_cache=False)
+    np.testing.assert_allclose(a.actions, c.actions, atol=1e-5)
+    with pytest.raises(ValueError, match="goal must be finite"):
+        generate(model, batch["images"], instr, batch["proprio"], goal=np.full((2, 6), np.nan))
+    with pytest.raises(ValueError, match="shape"):
+        generate(model, batch["images"], instr, batch["proprio"], goal=np.zeros((1, 6)))
+
+
+def test_goal_override_needs_pag() -> None:
+    model, batch, instr, _ = _setup(use_pag=False)
+    with pytest.raises(ValueError, match="Progressive Action Generation"):
+        generate(model, batch["images"], instr, batch["proprio"], goal=np.zeros((2, 6)))
+
+
+def test_enabling_goal_input_keeps_a_trained_model_unchanged_then_trains() -> None:
+    model, batch, instr, _ = _setup()
+    noise = torch.randn(2, 4, 7, generator=torch.Generator().manual_seed(3))
+    before = generate(model, batch["images"], instr, batch["proprio"], noise=noise)
+    model.enable_expert_goal_input()
+    assert model.config.expert.goal_input and model.goal_in is not None
+    after = generate(model, batch["images"], instr, batch["proprio"], noise=noise)
+    np.testing.assert_array_equal(after.actions, before.actions)
+    # the loss reaches the new weights (zero-initialised, so only through their own gradient)
+    model.train()
+    loss, _ = model.compute_loss(batch)
+    loss.backward()
+    assert model.goal_in.weight.grad is not None and float(model.goal_in.weight.grad.abs().sum()) > 0
+
+
+def test_collated_goal_is_the_decoded_bin_of_the_normalised_grasp() -> None:
+    model, batch, _, samples = _setup(goal_input=True)
+    norm = Normalizer.identity()
+    for k, s in enumerate(samples):
+        g = norm.goal(np.asarray(s["goal"], dtype=np.float64))
+        np.testing.assert_allclose(batch["goal"][k].numpy(), g, atol=2.0 / 255)
+        bins = model.layout.bins
+        np.testing.assert_allclose(batch["goal"][k].numpy(), bins.decode(bins.encode(g[None]))[0], atol=1e-6)
+
+
+def test_policy_grasp_argument_and_checkpoint_roundtrip(tmp_path) -> None:
+    from graspvla.model.checkpoint import from_pretrained, save_pretrained
+
+    model, _, _, samples = _setup(goal_input=True)
+    _randomise_goal_in(model)
+    norm = Normalizer.identity()
+    save_pretrained(model, norm, tmp_path / "m")
+    loaded, _ = from_pretrained(str(tmp_path / "m"))
+    assert loaded.config.expert.goal_input
+    torch.testing.assert_close(loaded.goal_in.weight, model.goal_in.weight)
+    s = samples[0]
+    obs = Observation(s["front"], s["side"], s["instruction"], np.zeros((4, 7)))
+    grasp = np.array([0.3, -0.2, 0.1, 0.0, 0.2, 0.5])
+    pred = GraspVLAPolicy(loaded, norm, seed=0).predict_action_chunk(obs, grasp=grasp)
+    np.testing.assert_allclose(pred.grasp, grasp, atol=2.0 / 255)
+    other = GraspVLAPolicy(loaded, norm, seed=0).predict_action_chunk(obs, grasp=-grasp)
+    assert np.abs(pred.actions - other.actions).max() > 1e-4
+    from graspvla.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="grasps"):
+        GraspVLAPolicy(loaded, norm).predict_batch([obs], grasps=np.zeros((2, 6)))
