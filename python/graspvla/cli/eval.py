@@ -13,7 +13,8 @@ BUILTIN_POLICIES = ("expert", "random")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", action="append", default=None,
                    help="policy to evaluate (repeatable): 'expert' (scripted, privileged upper bound), 'random', "
-                        "or a model checkpoint directory")
+                        "a model checkpoint directory, or 'oracle-grasp:DIR' (diagnostic: that model given the "
+                        "expert's privileged grasp in place of its grasp tokens)")
     p.add_argument("--conditions", default="basic,lighting,background,distractors,height",
                    help="comma-separated test sets")
     p.add_argument("--synthetic", default="mug,bottle,can,box,banana", help="categories seen in action data")
@@ -41,6 +42,13 @@ def make_policy(spec: str) -> Any:
         return RandomPolicy(0)
     from pathlib import Path
 
+    if spec.startswith("oracle-grasp:"):
+        from graspvla.eval.model_policy import OracleGraspPolicy
+
+        d = spec[len("oracle-grasp:"):]
+        if not Path(d).is_dir():
+            raise InvalidInputError(f"--policy {spec!r}: {d!r} is not a checkpoint directory")
+        return OracleGraspPolicy.from_checkpoint(d)
     if Path(spec).is_dir():
         from graspvla.eval.model_policy import ModelPolicy
 

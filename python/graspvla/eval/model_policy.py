@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from graspvla.model.policy import GraspVLAPolicy
 
-__all__ = ["ModelPolicy"]
+__all__ = ["ModelPolicy", "OracleGraspPolicy"]
 
 
 class ModelPolicy(GraspVLAPolicy):
@@ -15,3 +19,36 @@ class ModelPolicy(GraspVLAPolicy):
         policy = cls.from_pretrained(directory)
         policy.name = "graspvla" if policy.model.config.use_pag else "no-pag"
         return policy  # type: ignore[return-value]
+
+
+class OracleGraspPolicy(ModelPolicy):
+    """Diagnostic: the model with its grasp tokens replaced, at every query, by the scripted
+    expert's privileged grasp of the requested object (:meth:`ScriptedTopDownExpert.grasp_pose`).
+    Its success separates the action expert (does it move to and close on a grasp it is given?)
+    from perception (does the model find the object and its grasp?). Reads privileged state: a
+    baseline, never a deployable policy."""
+
+    @classmethod
+    def from_checkpoint(cls, directory: str) -> OracleGraspPolicy:
+        from graspvla.eval.sim_env import ScriptedTopDownExpert
+
+        policy = cls.from_pretrained(directory)
+        if not policy.model.config.use_pag:
+            from graspvla.errors import InvalidInputError
+
+            raise InvalidInputError(f"oracle-grasp:{directory}: the model has no grasp tokens (no PAG) to replace")
+        policy.name = "graspvla+oracle-grasp"
+        policy._expert = ScriptedTopDownExpert()
+        return policy  # type: ignore[return-value]
+
+    def act(self, observation: dict[str, Any]) -> np.ndarray:
+        from graspvla.geometry import pose_to_xyz_rpy
+        from graspvla.model.policy import Observation
+
+        grasp = pose_to_xyz_rpy(self._expert.grasp_pose(observation))
+        proprio = np.asarray(observation["proprio"], dtype=np.float64).copy()
+        proprio[:, 6] = (proprio[:, 6] + 1.0) / 2.0  # env gripper -1/+1 -> model [0, 1]
+        pred = self.predict_action_chunk(Observation(observation["front"], observation["side"],
+                                                     observation["instruction"], proprio), grasp=grasp)
+        self.last_prediction = pred
+        return pred.actions

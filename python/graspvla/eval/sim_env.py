@@ -299,6 +299,13 @@ class ScriptedTopDownExpert:
         top, bottom = float(V[:, 2].max()), float(V[:, 2].min())
         return G, top, bottom
 
+    def grasp_pose(self, obs: dict[str, Any]) -> np.ndarray:
+        """The TCP pose [4x4, base frame] this expert grasps at: across the narrowest horizontal
+        extent, 3 cm below the object's top (at least 1.2 cm above its bottom)."""
+        G, top, bottom = self._grasp_frame(obs)
+        G[2, 3] = max(top - 0.03, bottom + 0.012)
+        return G
+
     def act(self, obs: dict[str, Any]) -> np.ndarray:
         from graspvla.geometry import delta_between
 
@@ -307,8 +314,7 @@ class ScriptedTopDownExpert:
             G, top, bottom = self._grasp_frame(obs)
             self.above = G.copy()
             self.above[2, 3] = top + 0.10
-            self.grasp = G.copy()
-            self.grasp[2, 3] = max(top - 0.03, bottom + 0.012)
+            self.grasp = self.grasp_pose(obs)
             self.goal = self.above
         if self.phase == "above" and np.linalg.norm(T[:3, 3] - self.above[:3, 3]) < 0.01:
             self.phase, self.goal = "down", self.grasp

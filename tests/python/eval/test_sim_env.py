@@ -120,3 +120,37 @@ def test_closest_approach_of_the_expert_is_small(env: SimGraspEnv) -> None:
     (the TCP sits between the fingertips, at the object's height), far below a start of ~0.4 m."""
     rec, _ = run_trial(env, ScriptedTopDownExpert(), 3, CONDITIONS["basic"], "can", "synthetic", 25, 0.1)
     assert rec.success and rec.closest_approach is not None and rec.closest_approach < 0.04
+
+
+def test_oracle_grasp_policy_feeds_the_privileged_grasp(env: SimGraspEnv, tmp_path) -> None:
+    """``--policy oracle-grasp:DIR``: the model's grasp at every query is the expert's privileged
+    grasp of the requested object (to a bin width), not its own tokens."""
+    import torch
+
+    from graspvla.cli.eval import make_policy
+    from graspvla.model import GraspVLA, Normalizer, preset
+    from graspvla.model.checkpoint import save_pretrained
+
+    torch.manual_seed(0)
+    cfg = preset("tiny")
+    cfg.expert.goal_input = True
+    lo = np.r_[0.2, -0.4, -0.1, -1.0, -1.5, -np.pi, 0.0]
+    hi = np.r_[0.8, 0.4, 0.5, 1.0, 1.5, np.pi, 1.0]
+    norm = Normalizer(lo, hi, -np.ones(7) * 0.05, np.ones(7) * 0.05, roll_offset=float(np.pi))
+    save_pretrained(GraspVLA(cfg), norm, tmp_path / "m")
+    policy = make_policy(f"oracle-grasp:{tmp_path / 'm'}")
+    assert policy.name == "graspvla+oracle-grasp"
+    obs = env.reset(5, CONDITIONS["basic"], "mug")
+    policy.reset()
+    actions = policy.act(obs)
+    assert actions.shape == (4, 7) and np.all(np.isfinite(actions))
+    want = pose_to_xyz_rpy(ScriptedTopDownExpert().grasp_pose(obs))
+    got = policy.last_prediction.grasp
+    bin_width = (hi[:6] - lo[:6]) * 2.0 / 255
+    assert np.all(np.abs(got[:3] - want[:3]) <= bin_width[:3] + 1e-9)
+    ang = np.abs((got[3:] - want[3:] + np.pi) % (2 * np.pi) - np.pi)  # roll +-pi wraps
+    assert np.all(ang <= bin_width[3:] + 1e-9)
+    from graspvla.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="not a checkpoint directory"):
+        make_policy(f"oracle-grasp:{tmp_path / 'missing'}")
