@@ -21,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warmup", type=int, default=100, help="warm-up steps")
     p.add_argument("--workers", type=int, default=2, help="DataLoader workers per rank")
     p.add_argument("--no-pag", action="store_true", help="ablation: no box / grasp tokens")
+    p.add_argument("--no-proprio-history", action="store_true",
+                   help="train without the history proprio row (the current one in its place): no recent motion "
+                        "to copy; also applies to an --init model")
     p.add_argument("--expert-goal-input", action="store_true",
                    help="the action expert also reads the grasp of the goal tokens as numbers (zero-initialised; "
                         "with --init it is added to the loaded model)")
@@ -112,10 +115,13 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         model, normalizer = from_pretrained(args.init)
         if getattr(args, "expert_goal_input", False):
             model.enable_expert_goal_input()
+        if getattr(args, "no_proprio_history", False):
+            model.config.use_proprio_history = False
     else:
         cfg = preset(args.preset)
         cfg.use_pag = not args.no_pag
         cfg.expert.goal_input = bool(getattr(args, "expert_goal_input", False))
+        cfg.use_proprio_history = not getattr(args, "no_proprio_history", False)
         text = None
         if getattr(args, "text_tokenizer", "byte") == "bpe":
             # kept in the run directory, so a resumed run tokenises exactly as it started

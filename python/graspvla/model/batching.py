@@ -75,6 +75,8 @@ class Collator:
                 vis = (False,) * len(vis)
             if kind == "synthetic":
                 p = self.norm.proprio(np.asarray(s["proprio"], dtype=np.float64).reshape(2, c.proprio_dim))
+                if not c.use_proprio_history:
+                    p[0] = p[1]
                 g = self.norm.goal(np.asarray(s["goal"], dtype=np.float64).reshape(c.goal_dim))
                 a = self.norm.action(np.asarray(s["actions"], dtype=np.float64).reshape(c.chunk, c.action_dim))
                 ids, lab, part = self.layout.sample_parts(s["instruction"], box, p, g, vis, goal_supervised=pag)

@@ -79,7 +79,9 @@ class ExpertConfig:
     goal only as token K/V: a small expert trained on a few thousand episodes did not learn to
     read the bin embeddings as positions (given the privileged grasp as its tokens, the
     shipped tiny model still stopped a median 9 cm from the object), and steering toward a
-    grasp is, from these numbers, a subtraction.
+    grasp is, from these numbers, a subtraction. The input is zero while the proprio reads
+    the hand closed: after closing, the goal label is the next pose (GraspVLA's rule), which
+    would hand the expert its own next action during training.
     """
 
     hidden: int = 64
@@ -101,6 +103,12 @@ class GraspVLAConfig:
         flow_steps: Euler steps at inference (10); flow_beta: (alpha, beta, t_min, t_max).
         use_pag: Progressive Action Generation (box and grasp tokens before the actions);
             False is the ablation whose prefix ends after the prompt.
+        use_proprio_history: False replaces the history proprio row by the current one in
+            training batches and at inference, so the model never sees its recent motion: a
+            behaviour-cloned policy that does learns the "copycat" shortcut (decelerating in the
+            data means arriving, so once its own chunks shrink it closes the hand, wherever it
+            is), measured on the tiny model as a doubled action error near the object when the
+            history was removed.
         detach_prefix_for_actions: stop flow-matching gradients at the LM's K/V.
         max_prompt_tokens: length limit of the prompt (template + instruction) in text tokens
             (bytes for the built-in byte tokenizer, whose template alone is 47 bytes).
@@ -141,6 +149,7 @@ class GraspVLAConfig:
     flow_steps: int = 10
     flow_beta: tuple[float, float, float, float] = (1.5, 1.0, 0.001, 1.0)
     use_pag: bool = True
+    use_proprio_history: bool = True
     detach_prefix_for_actions: bool = False
     max_prompt_tokens: int = 128
     prompt_overflow: str = "truncate_instruction"

@@ -45,6 +45,8 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     grasp detector, or the privileged grasp in diagnostics); requires a PAG model."""
     c = model.config
     goal_in = goal
+    if not c.use_proprio_history:  # the model was trained without its recent motion
+        proprio = proprio[:, -1:].expand(-1, 2, -1)
     layout: Layout = model.layout
     dev = model.embed_tokens.weight.device
     B = images.shape[0]

@@ -92,7 +92,10 @@ class GraspVLA(nn.Module):
         if goal is None:
             raise ValueError("this model's expert reads the grasp goal (expert.goal_input): pass goal=")
         g = goal.to(p_tok.dtype)
-        feat = torch.cat([g, g - proprio[:, -1, :g.shape[-1]].to(p_tok.dtype)], -1)
+        cur = proprio[:, -1].to(p_tok.dtype)
+        feat = torch.cat([g, g - cur[:, :g.shape[-1]]], -1)
+        # open hand only (normalised gripper > 0: 1 = open maps to +1, closed to -1)
+        feat = feat * (cur[:, -1:] > 0).to(feat.dtype)
         return torch.cat([p_tok[:, :1], p_tok[:, 1:] + self.goal_in(feat)[:, None]], 1)
 
     @staticmethod

@@ -24,6 +24,8 @@ def _setup(goal_input: bool = False, use_pag: bool = True):
     cfg.expert.goal_input = goal_input
     model = GraspVLA(cfg).eval()
     samples = [make_sample(k) for k in range(2)]
+    for s in samples:
+        s["proprio"][:, 6] = 0.9  # the hand open (the goal input reads only then)
     batch = Collator(model.config, Normalizer.identity())(samples)
     return model, batch, [s["instruction"] for s in samples], samples
 
@@ -105,3 +107,44 @@ def test_policy_grasp_argument_and_checkpoint_roundtrip(tmp_path) -> None:
 
     with pytest.raises(InvalidInputError, match="grasps"):
         GraspVLAPolicy(loaded, norm).predict_batch([obs], grasps=np.zeros((2, 6)))
+
+
+def test_goal_input_is_off_once_the_hand_is_closed() -> None:
+    """After closing, the goal label is the next pose: the expert must not read it as numbers
+    (the goal tokens stay in the prefix as for any model)."""
+    model, batch, instr, _ = _setup(goal_input=True)
+    noise = torch.randn(2, 4, 7, generator=torch.Generator().manual_seed(4))
+    g = np.array([[0.5, -0.2, 0.1, 0.0, 0.3, -0.7], [-0.4, 0.6, -0.1, 0.2, 0.0, 0.9]])
+    closed = batch["proprio"].clone()
+    closed[:, :, 6] = -1.0  # normalised: -1 = closed
+    opened = closed.clone()
+    opened[:, :, 6] = 1.0
+    before = [generate(model, batch["images"], instr, p, noise=noise, goal=g).actions for p in (closed, opened)]
+    _randomise_goal_in(model)  # from zero (no effect) to a large effect while the hand is open
+    after = [generate(model, batch["images"], instr, p, noise=noise, goal=g).actions for p in (closed, opened)]
+    np.testing.assert_allclose(after[0], before[0], atol=1e-6)
+    assert np.abs(after[1] - before[1]).max() > 1e-3
+
+
+def test_without_proprio_history_the_history_row_is_never_seen() -> None:
+    torch.manual_seed(0)
+    cfg = preset("tiny")
+    cfg.use_proprio_history = False
+    model = GraspVLA(cfg).eval()
+    samples = [make_sample(k) for k in range(2)]
+    batch = Collator(cfg, Normalizer.identity())(samples)
+    torch.testing.assert_close(batch["proprio"][:, 0], batch["proprio"][:, 1])
+    # the proprio tokens in the prefix are the current row twice as well
+    ref = Collator(cfg, Normalizer.identity())([dict(s, proprio=np.stack([s["proprio"][1]] * 2)) for s in samples])
+    torch.testing.assert_close(batch["prefix"].ids, ref["prefix"].ids)
+    instr = [s["instruction"] for s in samples]
+    noise = torch.randn(2, 4, 7, generator=torch.Generator().manual_seed(5))
+    p = torch.tensor(np.stack([np.asarray(s["proprio"]) for s in samples]), dtype=torch.float32)
+    moved = p.clone()
+    moved[:, 0] += 0.3  # a different history row changes nothing
+    a = generate(model, batch["images"], instr, p, noise=noise)
+    b = generate(model, batch["images"], instr, moved, noise=noise)
+    np.testing.assert_array_equal(a.actions, b.actions)
+    cfg.use_proprio_history = True  # and with history it does
+    c = generate(model, batch["images"], instr, moved, noise=noise)
+    assert np.abs(c.actions - a.actions).max() > 1e-5
