@@ -24,6 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-proprio-history", action="store_true",
                    help="train without the history proprio row (the current one in its place): no recent motion "
                         "to copy; also applies to an --init model")
+    p.add_argument("--no-proprio-position", action="store_true",
+                   help="hide the hand's position (xyz) from the proprio input; with --expert-goal-input the expert "
+                        "still gets goal - pose; also applies to an --init model")
     p.add_argument("--expert-goal-input", action="store_true",
                    help="the action expert also reads the grasp of the goal tokens as numbers (zero-initialised; "
                         "with --init it is added to the loaded model)")
@@ -117,11 +120,14 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             model.enable_expert_goal_input()
         if getattr(args, "no_proprio_history", False):
             model.config.use_proprio_history = False
+        if getattr(args, "no_proprio_position", False):
+            model.config.use_proprio_position = False
     else:
         cfg = preset(args.preset)
         cfg.use_pag = not args.no_pag
         cfg.expert.goal_input = bool(getattr(args, "expert_goal_input", False))
         cfg.use_proprio_history = not getattr(args, "no_proprio_history", False)
+        cfg.use_proprio_position = not getattr(args, "no_proprio_position", False)
         text = None
         if getattr(args, "text_tokenizer", "byte") == "bpe":
             # kept in the run directory, so a resumed run tokenises exactly as it started

@@ -79,7 +79,8 @@ class Collator:
                     p[0] = p[1]
                 g = self.norm.goal(np.asarray(s["goal"], dtype=np.float64).reshape(c.goal_dim))
                 a = self.norm.action(np.asarray(s["actions"], dtype=np.float64).reshape(c.chunk, c.action_dim))
-                ids, lab, part = self.layout.sample_parts(s["instruction"], box, p, g, vis, goal_supervised=pag)
+                p_tokens = p if c.use_proprio_position else np.concatenate([np.zeros((2, 3)), p[:, 3:]], 1)
+                ids, lab, part = self.layout.sample_parts(s["instruction"], box, p_tokens, g, vis, goal_supervised=pag)
                 proprio.append(torch.from_numpy(p).float())
                 # as the expert sees it at inference: decoded from its bin token
                 goals.append(torch.from_numpy(self.layout.bins.decode(self.layout.bins.encode(g[None]))[0]).float())

@@ -109,6 +109,13 @@ class GraspVLAConfig:
             data means arriving, so once its own chunks shrink it closes the hand, wherever it
             is), measured on the tiny model as a doubled action error near the object when the
             history was removed.
+        use_proprio_position: False zeroes the hand's position (x, y, z of both proprio rows,
+            normalised) in the proprio tokens and the expert's proprio input; the hand's
+            orientation and gripper stay, and an expert with ``goal_input`` gets ``goal - pose``
+            and the goal's orientation (not its position, from which the offset would give the
+            hand's back). Where the hand is must then come from the images and the goal,
+            not from "the hand is low, so close" (a shortcut of the tiny model, which closed
+            8-10 cm from a grasp it was given).
         detach_prefix_for_actions: stop flow-matching gradients at the LM's K/V.
         max_prompt_tokens: length limit of the prompt (template + instruction) in text tokens
             (bytes for the built-in byte tokenizer, whose template alone is 47 bytes).
@@ -150,6 +157,7 @@ class GraspVLAConfig:
     flow_beta: tuple[float, float, float, float] = (1.5, 1.0, 0.001, 1.0)
     use_pag: bool = True
     use_proprio_history: bool = True
+    use_proprio_position: bool = True
     detach_prefix_for_actions: bool = False
     max_prompt_tokens: int = 128
     prompt_overflow: str = "truncate_instruction"

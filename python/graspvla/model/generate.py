@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from graspvla.model.graspvla import GraspVLA
+from graspvla.model.graspvla import GraspVLA, without_position
 from graspvla.model.layout import Layout
 
 __all__ = ["Generation", "generate"]
@@ -121,7 +121,8 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
             last_hidden = push(tok[:, None])
         box = layout.bins.decode(torch.stack(toks, 1).cpu().numpy())
     timings["box"] = time.perf_counter() - t0
-    p_tokens = torch.from_numpy(layout.bins.encode(proprio.reshape(B, -1).cpu().numpy())).to(dev)
+    p_seen = proprio if c.use_proprio_position else without_position(proprio)
+    p_tokens = torch.from_numpy(layout.bins.encode(p_seen.reshape(B, -1).cpu().numpy())).to(dev)
     last_hidden = push(p_tokens)
     t0 = time.perf_counter()
     if goal_in is not None:

@@ -86,14 +86,15 @@ class GraspVLA(nn.Module):
     def _proprio_tokens(self, proprio: torch.Tensor, goal: torch.Tensor | None) -> torch.Tensor:
         """The expert's 2 proprio tokens (B, 2, hidden); proprio (B, 2, P), goal (B, goal_dim),
         both normalised."""
-        p_tok = self.proprio_in(proprio)
+        p_tok = self.proprio_in(proprio if self.config.use_proprio_position else without_position(proprio))
         if self.goal_in is None:
             return p_tok
         if goal is None:
             raise ValueError("this model's expert reads the grasp goal (expert.goal_input): pass goal=")
         g = goal.to(p_tok.dtype)
         cur = proprio[:, -1].to(p_tok.dtype)
-        feat = torch.cat([g, g - cur[:, :g.shape[-1]]], -1)
+        g_abs = g if self.config.use_proprio_position else without_position(g)  # else it would give the hand's too
+        feat = torch.cat([g_abs, g - cur[:, :g.shape[-1]]], -1)
         # open hand only (normalised gripper > 0: 1 = open maps to +1, closed to -1)
         feat = feat * (cur[:, -1:] > 0).to(feat.dtype)
         return torch.cat([p_tok[:, :1], p_tok[:, 1:] + self.goal_in(feat)[:, None]], 1)
@@ -345,6 +346,11 @@ class GraspVLA(nn.Module):
             else:
                 loss = loss + 0.0 * fm
         return loss, metrics
+
+
+def without_position(proprio: torch.Tensor) -> torch.Tensor:
+    """Normalised proprio (..., P) with x, y, z set to 0 (``use_proprio_position=False``)."""
+    return torch.cat([torch.zeros_like(proprio[..., :3]), proprio[..., 3:]], -1)
 
 
 def target_map_loss(scores: torch.Tensor, boxes: torch.Tensor, sup: torch.Tensor) -> torch.Tensor:

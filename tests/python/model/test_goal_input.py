@@ -148,3 +148,30 @@ def test_without_proprio_history_the_history_row_is_never_seen() -> None:
     cfg.use_proprio_history = True  # and with history it does
     c = generate(model, batch["images"], instr, moved, noise=noise)
     assert np.abs(c.actions - a.actions).max() > 1e-5
+
+
+def test_without_proprio_position_only_the_goal_offset_carries_the_hand_position() -> None:
+    """use_proprio_position=False: moving the hand (and the goal with it) changes nothing; moving
+    the hand alone changes the expert's goal - pose input, hence the actions."""
+    torch.manual_seed(0)
+    cfg = preset("tiny")
+    cfg.use_proprio_position = False
+    cfg.expert.goal_input = True
+    model = GraspVLA(cfg).eval()
+    _randomise_goal_in(model)
+    samples = [make_sample(k) for k in range(2)]
+    for s in samples:
+        s["proprio"][:, 6] = 0.9
+    batch = Collator(cfg, Normalizer.identity())(samples)
+    shifted = Collator(cfg, Normalizer.identity())([dict(s, proprio=s["proprio"] + np.r_[0.05, -0.05, 0.05, 0, 0, 0, 0])
+                                                   for s in samples])
+    torch.testing.assert_close(batch["prefix"].ids, shifted["prefix"].ids)  # no position in the tokens
+    shift = torch.tensor([0.05, -0.05, 0.05, 0, 0, 0], dtype=torch.float32)
+    p, g = batch["proprio"], batch["goal"]
+    p2 = p + torch.cat([shift, torch.zeros(1)])
+    with torch.no_grad():
+        base = model._proprio_tokens(p, g)
+        torch.testing.assert_close(model._proprio_tokens(p2, g + shift), base)  # hand and goal moved together
+        assert float((model._proprio_tokens(p2, g) - base).abs().max()) > 1e-3  # the hand alone: goal - pose moved
+        cfg.use_proprio_position = True  # with the position, moving both changes the tokens
+        assert float((model._proprio_tokens(p2, g + shift) - base).abs().max()) > 1e-3
