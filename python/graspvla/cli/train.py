@@ -141,6 +141,8 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             cfg.text_vocab = text.vocab_size
         model = GraspVLA(cfg, text)
         normalizer = None
+    if getattr(args, "pag_min_distance", 0.0) > 0:  # the policy keeps the grasp predicted beyond it
+        model.config.goal_latch_distance = float(args.pag_min_distance)
     if model.config.expert.goal_input and not model.config.use_pag:
         raise InvalidInputError("--expert-goal-input: the expert reads the grasp of the goal tokens, which a model "
                                 "without PAG (--no-pag) does not have")

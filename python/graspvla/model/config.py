@@ -116,6 +116,12 @@ class GraspVLAConfig:
             hand's back). Where the hand is must then come from the images and the goal,
             not from "the hand is low, so close" (a shortcut of the tiny model, which closed
             8-10 cm from a grasp it was given).
+        goal_latch_distance: [m] the grasp tokens were trained only while the hand was at least
+            this far from the grasp (``train --pag-min-distance``, which records it here). At
+            inference :meth:`GraspVLAPolicy.predict_action_chunk` then keeps, once the hand is
+            nearer than this to the last grasp it predicted from farther away, that grasp in
+            place of new (untrained) predictions, as the expert saw in training, where the
+            grasp is one pose per episode. 0 = predict it at every query.
         detach_prefix_for_actions: stop flow-matching gradients at the LM's K/V.
         max_prompt_tokens: length limit of the prompt (template + instruction) in text tokens
             (bytes for the built-in byte tokenizer, whose template alone is 47 bytes).
@@ -158,6 +164,7 @@ class GraspVLAConfig:
     use_pag: bool = True
     use_proprio_history: bool = True
     use_proprio_position: bool = True
+    goal_latch_distance: float = 0.0
     detach_prefix_for_actions: bool = False
     max_prompt_tokens: int = 128
     prompt_overflow: str = "truncate_instruction"

@@ -92,11 +92,15 @@ class GraspVLAPolicy:
     def __init__(self, model: GraspVLA, normalizer: Normalizer, history_stride: int = 3, seed: int = 0,
                  constrained: bool = True, action_limits: tuple[Sequence[float], Sequence[float]] | None = None,
                  control_dt: float | None = None, chunk_dt: float = 0.3,
-                 resample_modes: Sequence[str] | None = None) -> None:
+                 resample_modes: Sequence[str] | None = None, goal_latch_distance: float | None = None) -> None:
         self.model, self.norm = model.eval(), normalizer
         self.history_stride, self.constrained = history_stride, constrained
         self.generator = torch.Generator().manual_seed(seed)
         self._queue: deque[np.ndarray] = deque()
+        #: [m] see :meth:`predict_action_chunk`; defaults to the model's ``goal_latch_distance``
+        self.goal_latch_distance = float(model.config.goal_latch_distance if goal_latch_distance is None
+                                         else goal_latch_distance)
+        self._far_grasp: np.ndarray | None = None
         A = model.config.action_dim
         self.action_limits: tuple[np.ndarray, np.ndarray] | None = None
         if action_limits is not None:
@@ -180,8 +184,27 @@ class GraspVLAPolicy:
         return preds
 
     def predict_action_chunk(self, obs: Observation, grasp: np.ndarray | None = None) -> Prediction:
-        """``grasp`` (6,): optional base-frame grasp pose to move to (see :meth:`predict_batch`)."""
-        return self.predict_batch([obs], None if grasp is None else np.asarray(grasp)[None])[0]
+        """One chunk for one stream of observations (call :meth:`reset` between episodes).
+        ``grasp`` (6,): optional base-frame grasp pose to move to (see :meth:`predict_batch`).
+
+        With ``goal_latch_distance`` d > 0 (the model's config, from ``--pag-min-distance``):
+        the last grasp predicted while the hand was at least d from it is kept; once the hand
+        is nearer than d to it, it replaces the model's new grasp tokens, which were never
+        trained there."""
+        if grasp is not None:
+            return self.predict_batch([obs], np.asarray(grasp)[None])[0]
+        d = self.goal_latch_distance
+        hand = np.asarray(obs.proprio, dtype=np.float64)[-1, :3]
+        far = self._far_grasp
+        if d > 0 and far is not None and np.linalg.norm(hand - far[:3]) < d:
+            return self.predict_batch([obs], far[None])[0]
+        pred = self.predict_batch([obs])[0]
+        if d > 0 and np.all(np.isfinite(pred.grasp)):
+            if np.linalg.norm(hand - pred.grasp[:3]) >= d:
+                self._far_grasp = np.asarray(pred.grasp, dtype=np.float64).copy()
+            elif far is not None:  # predicted from too near: redo with the kept grasp
+                pred = self.predict_batch([obs], far[None])[0]
+        return pred
 
     def select_action(self, obs: Observation) -> np.ndarray:
         """One action at a time from a queue refilled with a new chunk when empty."""
@@ -192,6 +215,7 @@ class GraspVLAPolicy:
     # ---- graspvla.eval.harness.Policy ----------------------------------------------------
     def reset(self) -> None:
         self._queue.clear()
+        self._far_grasp = None
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
         proprio = np.asarray(observation["proprio"], dtype=np.float64).copy()

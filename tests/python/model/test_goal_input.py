@@ -175,3 +175,44 @@ def test_without_proprio_position_only_the_goal_offset_carries_the_hand_position
         assert float((model._proprio_tokens(p2, g) - base).abs().max()) > 1e-3  # the hand alone: goal - pose moved
         cfg.use_proprio_position = True  # with the position, moving both changes the tokens
         assert float((model._proprio_tokens(p2, g + shift) - base).abs().max()) > 1e-3
+
+
+def test_policy_keeps_the_grasp_predicted_from_afar(monkeypatch) -> None:
+    """goal_latch_distance d: once the hand is within d of the last grasp predicted from >= d
+    away, that grasp is fed back in place of new grasp tokens (trained only beyond d)."""
+    model, _, _, samples = _setup(goal_input=True)
+    lo = np.r_[-1.0, -1.0, -1.0, -np.pi, -np.pi, -np.pi, 0.0]
+    norm = Normalizer(lo, -lo + np.r_[0, 0, 0, 0, 0, 0, 1.0], -np.ones(7) * 0.05, np.ones(7) * 0.05)
+    policy = GraspVLAPolicy(model, norm, goal_latch_distance=0.1)
+    calls: list = []
+    real = policy.predict_batch
+
+    def spy(observations, grasps=None):
+        calls.append(None if grasps is None else np.array(grasps))
+        return real(observations, grasps)
+
+    monkeypatch.setattr(policy, "predict_batch", spy)
+    s = samples[0]
+
+    def obs(hand):
+        p = np.tile(np.r_[hand, 0.0, 0.0, 0.0, 1.0], (4, 1))
+        return Observation(s["front"], s["side"], s["instruction"], p)
+
+    first = policy.predict_action_chunk(obs(np.zeros(3)))
+    g = first.grasp
+    assert np.linalg.norm(g[:3]) >= 0.1, "the first grasp should be predicted from >= 10 cm away"
+    # place the hand 5 cm from it: within d, so the kept grasp is fed back
+    near = policy.predict_action_chunk(obs(g[:3] + np.r_[0.05, 0.0, 0.0]))
+    assert calls[-1] is not None and np.allclose(calls[-1][0], g)
+    np.testing.assert_allclose(near.grasp, g, atol=2 * (2.0 / 255) * np.pi)
+    policy.reset()  # a new episode forgets it
+    calls.clear()
+    policy.predict_action_chunk(obs(g[:3] + np.r_[0.05, 0.0, 0.0]))
+    assert calls[0] is None
+    # without latching every query predicts its own grasp
+    plain = GraspVLAPolicy(model, norm, goal_latch_distance=0.0)
+    monkeypatch.setattr(plain, "predict_batch", spy)
+    calls.clear()
+    plain.predict_action_chunk(obs(np.zeros(3)))
+    plain.predict_action_chunk(obs(g[:3] + np.r_[0.05, 0.0, 0.0]))
+    assert calls == [None, None]
