@@ -37,6 +37,7 @@ def test_cli_help_and_demo(tmp_path: Path) -> None:
     assert robot["analytic_ik_seed_recovered"] == 1.0 and robot["dls_ik_success"] > 0.9
     grasping = report["closed-loop grasping in MuJoCo"]
     assert grasping["executor"] == "control_loop" and grasping["loop_ticks"] > 0  # through the 1 kHz loop
+    assert grasping["model_given_grasp_success"] in ("0/1", "1/1")  # the action expert given the grasp
 
 
 def test_cli_eval_quick(tmp_path: Path) -> None:

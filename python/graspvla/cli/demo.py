@@ -172,6 +172,15 @@ def _closed_loop_stage(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[st
         results["model_success"] = f"{wins}/{trials}"
         results["gif"] = str(gif)
         results["inference_ms"] = 1e3 * sum(policy.last_prediction.timings.values())
+        if policy.model.config.use_pag:  # its action expert alone: given the expert's (privileged) grasp
+            from graspvla.eval.model_policy import OracleGraspPolicy
+
+            oracle, wins = OracleGraspPolicy.of(policy), 0
+            for k in range(trials):
+                collect()
+                rec, _ = run_trial(env, oracle, args.seed + k, cond, cats[k % len(cats)], "synthetic", max_steps, 0.1)
+                wins += rec.success
+            results["model_given_grasp_success"] = f"{wins}/{trials}"
     wins = 0
     for k in range(trials):
         collect()

@@ -30,16 +30,20 @@ class OracleGraspPolicy(ModelPolicy):
 
     @classmethod
     def from_checkpoint(cls, directory: str) -> OracleGraspPolicy:
+        return cls.of(GraspVLAPolicy.from_pretrained(directory), directory)
+
+    @classmethod
+    def of(cls, policy: GraspVLAPolicy, source: str = "model") -> OracleGraspPolicy:
+        """The same model and statistics as ``policy``, given the privileged grasp."""
+        from graspvla.errors import InvalidInputError
         from graspvla.eval.sim_env import ScriptedTopDownExpert
 
-        policy = cls.from_pretrained(directory)
         if not policy.model.config.use_pag:
-            from graspvla.errors import InvalidInputError
-
-            raise InvalidInputError(f"oracle-grasp:{directory}: the model has no grasp tokens (no PAG) to replace")
-        policy.name = "graspvla+oracle-grasp"
-        policy._expert = ScriptedTopDownExpert()
-        return policy  # type: ignore[return-value]
+            raise InvalidInputError(f"oracle-grasp:{source}: the model has no grasp tokens (no PAG) to replace")
+        out = cls(policy.model, policy.norm, history_stride=policy.history_stride, constrained=policy.constrained)
+        out.name = "graspvla+oracle-grasp"
+        out._expert = ScriptedTopDownExpert()
+        return out
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
         from graspvla.geometry import pose_to_xyz_rpy
