@@ -248,6 +248,10 @@ def run(args: argparse.Namespace) -> int:
                                      "grounding": args.grounding, "grounding_ratio": tcfg.grounding_ratio,
                                      "augment": args.augment,
                                      "pag_min_distance": getattr(args, "pag_min_distance", 0.0),
-                                     "text_tokenizer": getattr(args, "text_tokenizer", "byte")})
+                                     # --init keeps the checkpoint's tokenizer too
+                                     "text_tokenizer": "init" if args.init else getattr(args, "text_tokenizer", "byte"),
+                                     "no_proprio_history": not export.config.use_proprio_history,
+                                     "no_proprio_position": not export.config.use_proprio_position,
+                                     "expert_goal_input": export.config.expert.goal_input})
         print(f"[train] {result.steps} steps, final loss {result.final_loss:.4f}, model: {out}")
     return 0
