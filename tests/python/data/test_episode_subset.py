@@ -134,7 +134,7 @@ def test_cli_expert_goal_input(small_dataset, tmp_path) -> None:
     assert plain.goal_in is None and not plain.config.expert.goal_input
     save_pretrained(plain, norm, tmp_path / "plain")
     inited, *_ = build_training(p.parse_args(base + ["--init", str(tmp_path / "plain"), "--expert-goal-input"]))
-    assert inited.goal_in is not None and float(inited.goal_in.weight.abs().sum()) == 0.0
+    assert inited.goal_in is not None and float(inited.goal_in.weight.detach().abs().sum()) == 0.0
     torch.testing.assert_close(inited.proprio_in.weight, plain.proprio_in.weight)
     with pytest.raises(InvalidInputError, match="without PAG"):
         build_training(p.parse_args(base + ["--expert-goal-input", "--no-pag"]))
