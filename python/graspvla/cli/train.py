@@ -116,18 +116,9 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     torch.manual_seed(args.seed)
     if args.init:
         model, normalizer = from_pretrained(args.init)
-        if getattr(args, "expert_goal_input", False):
-            model.enable_expert_goal_input()
-        if getattr(args, "no_proprio_history", False):
-            model.config.use_proprio_history = False
-        if getattr(args, "no_proprio_position", False):
-            model.config.use_proprio_position = False
     else:
         cfg = preset(args.preset)
         cfg.use_pag = not args.no_pag
-        cfg.expert.goal_input = bool(getattr(args, "expert_goal_input", False))
-        cfg.use_proprio_history = not getattr(args, "no_proprio_history", False)
-        cfg.use_proprio_position = not getattr(args, "no_proprio_position", False)
         text = None
         if getattr(args, "text_tokenizer", "byte") == "bpe":
             # kept in the run directory, so a resumed run tokenises exactly as it started
@@ -141,6 +132,13 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             cfg.text_vocab = text.vocab_size
         model = GraspVLA(cfg, text)
         normalizer = None
+    # switched on for a new model and an --init one alike (an --init one keeps what it has)
+    if getattr(args, "expert_goal_input", False):
+        model.enable_expert_goal_input()  # zero-initialised: a trained model computes what it did
+    if getattr(args, "no_proprio_history", False):
+        model.config.use_proprio_history = False
+    if getattr(args, "no_proprio_position", False):
+        model.config.use_proprio_position = False
     if getattr(args, "pag_min_distance", 0.0) > 0:  # the policy keeps the grasp predicted beyond it
         model.config.goal_latch_distance = float(args.pag_min_distance)
     if model.config.expert.goal_input and not model.config.use_pag:

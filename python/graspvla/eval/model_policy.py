@@ -45,14 +45,7 @@ class OracleGraspPolicy(ModelPolicy):
         out._expert = ScriptedTopDownExpert()
         return out
 
-    def act(self, observation: dict[str, Any]) -> np.ndarray:
+    def grasp_for(self, observation: dict[str, Any]) -> np.ndarray:
         from graspvla.geometry import pose_to_xyz_rpy
-        from graspvla.model.policy import Observation
 
-        grasp = pose_to_xyz_rpy(self._expert.grasp_pose(observation))
-        proprio = np.asarray(observation["proprio"], dtype=np.float64).copy()
-        proprio[:, 6] = (proprio[:, 6] + 1.0) / 2.0  # env gripper -1/+1 -> model [0, 1]
-        pred = self.predict_action_chunk(Observation(observation["front"], observation["side"],
-                                                     observation["instruction"], proprio), grasp=grasp)
-        self.last_prediction = pred
-        return pred.actions
+        return pose_to_xyz_rpy(self._expert.grasp_pose(observation))

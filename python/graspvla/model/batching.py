@@ -56,6 +56,8 @@ class Collator:
         self.layout = Layout(config, text_tokenizer)
 
     def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
+        from graspvla.model.graspvla import _beta_from_uniform, without_position
+
         c = self.config
         S = float(c.image_size)
         seqs, parts, images, actions, proprio, goals, is_action, noise, flow_t = [], [], [], [], [], [], [], [], []
@@ -79,7 +81,7 @@ class Collator:
                     p[0] = p[1]
                 g = self.norm.goal(np.asarray(s["goal"], dtype=np.float64).reshape(c.goal_dim))
                 a = self.norm.action(np.asarray(s["actions"], dtype=np.float64).reshape(c.chunk, c.action_dim))
-                p_tokens = p if c.use_proprio_position else np.concatenate([np.zeros((2, 3)), p[:, 3:]], 1)
+                p_tokens = p if c.use_proprio_position else without_position(p)
                 ids, lab, part = self.layout.sample_parts(s["instruction"], box, p_tokens, g, vis, goal_supervised=pag)
                 proprio.append(torch.from_numpy(p).float())
                 # as the expert sees it at inference: decoded from its bin token
@@ -103,8 +105,6 @@ class Collator:
             noise.append(torch.randn(c.chunk, c.action_dim, generator=gen))
             u = torch.rand(1, generator=gen)
             a_, b_, tmin, tmax = c.flow_beta
-            from graspvla.model.graspvla import _beta_from_uniform
-
             flow_t.append(_beta_from_uniform(u, a_, b_)[0] * (tmax - tmin) + tmin)
         T = max(len(q) for q in parts)
         label_parts = torch.zeros(len(parts), T, dtype=torch.uint8)  # right-padded, as pack(seqs)

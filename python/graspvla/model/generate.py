@@ -44,19 +44,19 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     box is still predicted), so the action expert moves to a grasp chosen elsewhere (a user's
     grasp detector, or the privileged grasp in diagnostics); requires a PAG model."""
     c = model.config
-    goal_in = goal
     if not c.use_proprio_history:  # the model was trained without its recent motion
         proprio = proprio[:, -1:].expand(-1, 2, -1)
     layout: Layout = model.layout
     dev = model.embed_tokens.weight.device
     B = images.shape[0]
     timings: dict[str, float] = {}
-    if goal_in is not None:  # checked before any compute
+    given = None
+    if goal is not None:  # checked before any compute
         if not c.use_pag:
             raise ValueError("generate: goal= needs a model with Progressive Action Generation (use_pag)")
-        g = np.asarray(goal_in.detach().cpu() if isinstance(goal_in, torch.Tensor) else goal_in, dtype=np.float64)
-        if g.shape != (B, c.goal_dim) or not np.all(np.isfinite(g)):
-            raise ValueError(f"generate: goal must be finite with shape ({B}, {c.goal_dim}), got {g.shape}")
+        given = np.asarray(goal.detach().cpu() if isinstance(goal, torch.Tensor) else goal, dtype=np.float64)
+        if given.shape != (B, c.goal_dim) or not np.all(np.isfinite(given)):
+            raise ValueError(f"generate: goal must be finite with shape ({B}, {c.goal_dim}), got {given.shape}")
     prefix = layout.pack([(layout.head(s), [-100] * len(layout.head(s))) for s in instructions], left=True)
     t0 = time.perf_counter()
     img = model.encode_images(images.to(dev), prefix)
@@ -125,11 +125,10 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     p_tokens = torch.from_numpy(layout.bins.encode(p_seen.reshape(B, -1).cpu().numpy())).to(dev)
     last_hidden = push(p_tokens)
     t0 = time.perf_counter()
-    if goal_in is not None:
-        g_tok = torch.from_numpy(layout.bins.encode(g)).to(dev)
-        for j in range(c.goal_dim):
-            last_hidden = push(g_tok[:, j:j + 1])
-        goal = layout.bins.decode(g_tok.cpu().numpy())
+    if given is not None:  # one LM call for all of them, as for the proprio tokens
+        g_tok = layout.bins.encode(given)
+        last_hidden = push(torch.from_numpy(g_tok).to(dev))
+        goal = layout.bins.decode(g_tok)
     elif c.use_pag:
         toks = []
         for _ in range(c.goal_dim):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -348,9 +349,12 @@ class GraspVLA(nn.Module):
         return loss, metrics
 
 
-def without_position(proprio: torch.Tensor) -> torch.Tensor:
-    """Normalised proprio (..., P) with x, y, z set to 0 (``use_proprio_position=False``)."""
-    return torch.cat([torch.zeros_like(proprio[..., :3]), proprio[..., 3:]], -1)
+def without_position(proprio: Any) -> Any:
+    """A copy of normalised proprio (..., P), a tensor or an array, with x, y, z set to 0
+    (``use_proprio_position=False``)."""
+    out = proprio.clone() if isinstance(proprio, torch.Tensor) else np.array(proprio, copy=True)
+    out[..., :3] = 0
+    return out
 
 
 def target_map_loss(scores: torch.Tensor, boxes: torch.Tensor, sup: torch.Tensor) -> torch.Tensor:

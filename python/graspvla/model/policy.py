@@ -217,10 +217,15 @@ class GraspVLAPolicy:
         self._queue.clear()
         self._far_grasp = None
 
+    def grasp_for(self, observation: dict[str, Any]) -> np.ndarray | None:
+        """The grasp (6,) to hand the model for this environment observation; None = its own."""
+        return None
+
     def act(self, observation: dict[str, Any]) -> np.ndarray:
         proprio = np.asarray(observation["proprio"], dtype=np.float64).copy()
         proprio[:, 6] = (proprio[:, 6] + 1.0) / 2.0  # env gripper -1/+1 -> model [0, 1]
         pred = self.predict_action_chunk(Observation(observation["front"], observation["side"],
-                                                     observation["instruction"], proprio))
+                                                     observation["instruction"], proprio),
+                                         grasp=self.grasp_for(observation))
         self.last_prediction = pred
         return pred.actions
