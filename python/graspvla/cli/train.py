@@ -30,6 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--expert-goal-input", action="store_true",
                    help="the action expert also reads the grasp of the goal tokens as numbers (zero-initialised; "
                         "with --init it is added to the loaded model)")
+    p.add_argument("--grasp-head", action="store_true",
+                   help="regress the grasp position from the towers' keypoints (needs PAG and a queried keypoint, "
+                        "e.g. --preset tiny-ground; with --init it is added to the loaded model)")
     p.add_argument("--text-tokenizer", choices=["byte", "bpe"], default="byte",
                    help="new models: 'byte' (UTF-8 bytes) or 'bpe' (a BPE trained here on the prompts of every "
                         "category, dataset task and grounding phrase: one token per object name); ignored "
@@ -135,6 +138,8 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     # switched on for a new model and an --init one alike (an --init one keeps what it has)
     if getattr(args, "expert_goal_input", False):
         model.enable_expert_goal_input()  # zero-initialised: a trained model computes what it did
+    if getattr(args, "grasp_head", False):
+        model.enable_grasp_head()
     if getattr(args, "no_proprio_history", False):
         model.config.use_proprio_history = False
     if getattr(args, "no_proprio_position", False):
@@ -250,6 +255,7 @@ def run(args: argparse.Namespace) -> int:
                                      "text_tokenizer": "init" if args.init else getattr(args, "text_tokenizer", "byte"),
                                      "no_proprio_history": not export.config.use_proprio_history,
                                      "no_proprio_position": not export.config.use_proprio_position,
-                                     "expert_goal_input": export.config.expert.goal_input})
+                                     "expert_goal_input": export.config.expert.goal_input,
+                                     "grasp_head": export.config.grasp_head})
         print(f"[train] {result.steps} steps, final loss {result.final_loss:.4f}, model: {out}")
     return 0

@@ -122,6 +122,11 @@ class GraspVLAConfig:
             nearer than this to the last grasp it predicted from farther away, that grasp in
             place of new (untrained) predictions, as the expert saw in training, where the
             grasp is one pose per episode. 0 = predict it at every query.
+        grasp_head: a :class:`~graspvla.model.grasp_head.KeypointGraspHead` regresses the
+            grasp position from the towers' keypoint positions; at inference its position
+            replaces the LM's three position tokens of the grasp, and the LM decodes the
+            orientation tokens after them. Needs PAG and a tower with a queried keypoint
+            (``target_keypoint``). Beyond GraspVLA: see the module for why.
         detach_prefix_for_actions: stop flow-matching gradients at the LM's K/V.
         max_prompt_tokens: length limit of the prompt (template + instruction) in text tokens
             (bytes for the built-in byte tokenizer, whose template alone is 47 bytes).
@@ -165,6 +170,7 @@ class GraspVLAConfig:
     use_proprio_history: bool = True
     use_proprio_position: bool = True
     goal_latch_distance: float = 0.0
+    grasp_head: bool = False
     detach_prefix_for_actions: bool = False
     max_prompt_tokens: int = 128
     prompt_overflow: str = "truncate_instruction"
@@ -195,6 +201,9 @@ class GraspVLAConfig:
             raise InvalidInputError(f"prompt_overflow: expected one of {PROMPT_OVERFLOW}, got {self.prompt_overflow!r}")
         if self.instruction_pool not in ("mean", "attention"):
             raise InvalidInputError(f"instruction_pool: expected 'mean' or 'attention', got {self.instruction_pool!r}")
+        if self.grasp_head and not (self.use_pag and any(v.keypoints and v.target_keypoint > 0 for v in self.vision)):
+            raise InvalidInputError("grasp_head needs use_pag and a vision tower with a queried keypoint "
+                                    "(keypoints > 0 and target_keypoint > 0), e.g. the tiny-ground preset")
         if self.max_prompt_tokens < 1:
             raise InvalidInputError(f"max_prompt_tokens: must be >= 1, got {self.max_prompt_tokens}")
         if self.vocab_size < self.n_bins:

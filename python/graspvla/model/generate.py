@@ -42,7 +42,9 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     wraps the denoise step in ``torch.compile`` (cached per model; first call compiles).
     ``goal`` (B, goal_dim) normalised: given grasp poses replace the decoded grasp tokens (the
     box is still predicted), so the action expert moves to a grasp chosen elsewhere (a user's
-    grasp detector, or the privileged grasp in diagnostics); requires a PAG model."""
+    grasp detector, or the privileged grasp in diagnostics); requires a PAG model. A model
+    with ``grasp_head`` takes the grasp position from its head and decodes only the
+    orientation tokens."""
     c = model.config
     if not c.use_proprio_history:  # the model was trained without its recent motion
         proprio = proprio[:, -1:].expand(-1, 2, -1)
@@ -59,7 +61,12 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
             raise ValueError(f"generate: goal must be finite with shape ({B}, {c.goal_dim}), got {given.shape}")
     prefix = layout.pack([(layout.head(s), [-100] * len(layout.head(s))) for s in instructions], left=True)
     t0 = time.perf_counter()
-    img = model.encode_images(images.to(dev), prefix)
+    head_pos = None
+    if c.grasp_head and given is None:  # the grasp position from the keypoints (see grasp_head.py)
+        img, kp_scores = model.encode_images(images.to(dev), prefix, keypoint_scores=True)
+        head_pos = model.grasp_head(kp_scores).float().clamp(-1.0, 1.0).cpu().numpy().astype(np.float64)
+    else:
+        img = model.encode_images(images.to(dev), prefix)
     timings["vision"] = time.perf_counter() - t0
     key_mask = prefix.key_mask.to(dev)
     positions = prefix.positions.to(dev)
@@ -131,7 +138,11 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
         goal = layout.bins.decode(g_tok)
     elif c.use_pag:
         toks = []
-        for _ in range(c.goal_dim):
+        if head_pos is not None:  # the head's position tokens, then the LM's orientation after them
+            p_tok = torch.from_numpy(layout.bins.encode(head_pos)).to(dev)
+            last_hidden = push(p_tok)
+            toks = list(p_tok.unbind(1))
+        for _ in range(c.goal_dim - len(toks)):
             tok = pick(model.lm_head(last_hidden))
             toks.append(tok)
             last_hidden = push(tok[:, None])

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from graspvla.model.config import GraspVLAConfig
+from graspvla.model.grasp_head import KeypointGraspHead
 from graspvla.model.layers import DecoderLayer, RMSNorm, ViT, rope_cache, sincos_time_embedding
 from graspvla.model.layout import IGNORE, Layout, Prefix
 
@@ -59,9 +60,13 @@ class GraspVLA(nn.Module):
         self.action_out = nn.Linear(he, c.action_dim)
         #: one learned score per token embedding (``instruction_pool="attention"``)
         self.instruction_score = nn.Linear(c.lm.hidden, 1) if c.instruction_pool == "attention" else None
+        #: the grasp position from the keypoints (``config.grasp_head``)
+        self.grasp_head: KeypointGraspHead | None = None
         self.apply(self._init)
         if c.expert.goal_input:
             self.enable_expert_goal_input()
+        if c.grasp_head:
+            self.enable_grasp_head()
         if self.instruction_score is not None:  # starts as the plain mean
             nn.init.zeros_(self.instruction_score.weight)
             nn.init.zeros_(self.instruction_score.bias)
@@ -83,6 +88,22 @@ class GraspVLA(nn.Module):
             self.goal_in = nn.Linear(2 * c.goal_dim, c.expert.hidden, device=dev)
             nn.init.zeros_(self.goal_in.weight)
             nn.init.zeros_(self.goal_in.bias)
+
+    def enable_grasp_head(self) -> None:
+        """Adds the :class:`KeypointGraspHead` (``config.grasp_head``), e.g. to fine-tune a
+        trained model with it; raises :class:`~graspvla.errors.InvalidInputError` if the model
+        has no PAG or no queried keypoint."""
+        c = self.config
+        was = c.grasp_head
+        c.grasp_head = True
+        try:
+            c.validate()
+        except Exception:
+            c.grasp_head = was
+            raise
+        if self.grasp_head is None:
+            n = sum(len(c.cameras) * v.keypoints for v in c.vision)
+            self.grasp_head = KeypointGraspHead(n, out=3).to(self.proprio_in.weight.device)
 
     def _proprio_tokens(self, proprio: torch.Tensor, goal: torch.Tensor | None) -> torch.Tensor:
         """The expert's 2 proprio tokens (B, 2, hidden); proprio (B, 2, P), goal (B, goal_dim),
@@ -150,12 +171,13 @@ class GraspVLA(nn.Module):
         m = mask[..., None].to(self.embed_tokens.weight.dtype)
         return (e * m).sum(1) / m.sum(1).clamp(min=1.0)
 
-    def encode_images(self, images: torch.Tensor, prefix: Prefix | None = None, target_maps: bool = False
-                      ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor | None]]:
+    def encode_images(self, images: torch.Tensor, prefix: Prefix | None = None, target_maps: bool = False,
+                      keypoint_scores: bool = False) -> Any:
         """images (B, V, 3, H, W) float in [0, 1] -> (B, V * patches, hidden). ``prefix``: the
         samples' token sequences, whose instructions condition ``film`` towers (required then).
         ``target_maps``: also return, per tower, keypoint 0's attention scores (B, V, H/8, W/8)
-        (None for a tower without keypoints)."""
+        (None for a tower without keypoints). ``keypoint_scores``: also (last) return, per
+        tower with keypoints, all keypoints' scores (B, V, k, H/8, W/8)."""
         B, V = images.shape[:2]
         x = images.flatten(0, 1)  # each tower normalises with its own mean / std
         cond = None
@@ -166,9 +188,13 @@ class GraspVLA(nn.Module):
         outs = [t(x, cond, target_map=True) for t in self.towers]  # the maps come for free
         feats = torch.cat([o[0] for o in outs], dim=-1)
         embeds = self.projector(feats).view(B, V * feats.shape[1], -1)
-        if not target_maps:
-            return embeds
-        return embeds, [None if m is None else m.view(B, V, *m.shape[1:]) for _, m in outs]
+        scores = [m.view(B, V, *m.shape[1:]) for _, m in outs if m is not None]
+        ret: tuple[Any, ...] = (embeds,)
+        if target_maps:
+            ret += ([None if m is None else m.view(B, V, *m.shape[1:])[:, :, 0] for _, m in outs],)
+        if keypoint_scores:
+            ret += (scores,)
+        return ret[0] if len(ret) == 1 else ret
 
     # ---- LM ---------------------------------------------------------------------------------
     def embed(self, prefix: Prefix, image_embeds: torch.Tensor | None) -> torch.Tensor:
@@ -292,7 +318,7 @@ class GraspVLA(nn.Module):
         prefix: Prefix = batch["prefix"]
         images = batch["images"].to(dev)
         weights = [t.cfg.target_keypoint for t in self.towers]
-        embeds, maps = self.encode_images(images, prefix, target_maps=True)
+        embeds, maps, kp_scores = self.encode_images(images, prefix, target_maps=True, keypoint_scores=True)
         x = self.embed(prefix, embeds)
         key_mask = prefix.key_mask.to(dev)
         hidden, cache = self.run_lm(x, prefix.positions.to(dev), self.causal_mask(key_mask))
@@ -325,6 +351,14 @@ class GraspVLA(nn.Module):
             loss = loss + tk
             metrics["target_kp"] = float(tk.detach())
         is_action = batch["is_action"].to(dev)
+        if self.grasp_head is not None and "goal" in batch:
+            # open hand only: after closing, the goal label is the next pose, not the grasp
+            sup_g = is_action & (batch["proprio"].to(dev)[:, -1, -1] > 0)
+            pos = self.grasp_head(kp_scores)
+            gh = KeypointGraspHead.loss(pos, batch["goal"].to(dev)[:, :3], sup_g)
+            loss = loss + gh
+            if bool(sup_g.any()):
+                metrics["grasp_head"] = float(gh.detach())
         has_action = bool(is_action.any())
         if has_action or self.static_graph:
             # without action samples (static_graph) the expert runs on sample 0 with zero weight

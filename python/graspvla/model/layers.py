@@ -264,8 +264,9 @@ class ViT(nn.Module):
                 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor | None]:
         """images (N, 3, S, S) in [0, 1] -> (N, patches + keypoints, width); ``cond`` (N,
         cond_dim): the instruction vector of each image (required by ``film`` towers).
-        ``target_map``: also return keypoint 0's attention scores (N, H/8, W/8) for the
-        ``target_keypoint`` loss (None for a tower without keypoints)."""
+        ``target_map``: also return every keypoint's attention scores (N, k, H/8, W/8), before
+        the softmax over cells (keypoint 0's for the ``target_keypoint`` loss, all of them for
+        the grasp head; None for a tower without keypoints)."""
         images = (images - self.pixel_mean) / self.pixel_std
         film = None
         if self.conditioned and cond is None:
@@ -280,7 +281,7 @@ class ViT(nn.Module):
         else:
             grid, maps = self.patch_embed(images, taps=True, film=film)
             kp, scores = self.keypoints(maps[1], maps[2], logits=True, query=cond)
-            tmap = scores[:, 0]
+            tmap = scores
             x = torch.cat([grid.flatten(2).transpose(1, 2) + self.pos_embed, kp], 1)
         r = 0
         if self.registers is not None:

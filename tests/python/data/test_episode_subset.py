@@ -138,3 +138,24 @@ def test_cli_expert_goal_input(small_dataset, tmp_path) -> None:
     torch.testing.assert_close(inited.proprio_in.weight, plain.proprio_in.weight)
     with pytest.raises(InvalidInputError, match="without PAG"):
         build_training(p.parse_args(base + ["--expert-goal-input", "--no-pag"]))
+
+
+def test_cli_grasp_head(small_dataset, tmp_path) -> None:
+    """--grasp-head adds the keypoint grasp head to an --init model (the rest unchanged) and is
+    refused by a preset without a queried keypoint."""
+    import torch
+
+    from graspvla.cli.train import add_arguments, build_training
+    from graspvla.model.checkpoint import save_pretrained
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    base = ["--data", str(small_dataset), "--steps", "1", "--batch", "1", "--workers", "0", "--out", str(tmp_path)]
+    plain, norm, *_ = build_training(p.parse_args(base + ["--preset", "tiny-ground"]))
+    assert plain.grasp_head is None
+    save_pretrained(plain, norm, tmp_path / "plain")
+    inited, *_ = build_training(p.parse_args(base + ["--init", str(tmp_path / "plain"), "--grasp-head"]))
+    assert inited.config.grasp_head and inited.grasp_head is not None
+    torch.testing.assert_close(inited.proprio_in.weight, plain.proprio_in.weight)
+    with pytest.raises(InvalidInputError, match="queried keypoint"):
+        build_training(p.parse_args(base + ["--preset", "tiny", "--grasp-head"]))
