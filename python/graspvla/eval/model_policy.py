@@ -34,13 +34,16 @@ class OracleGraspPolicy(ModelPolicy):
 
     @classmethod
     def of(cls, policy: GraspVLAPolicy, source: str = "model") -> OracleGraspPolicy:
-        """The same model and statistics as ``policy``, given the privileged grasp."""
+        """The same model, statistics and post-processing (action limits, resampling, grasp
+        latch) as ``policy``, given the privileged grasp."""
         from graspvla.errors import InvalidInputError
         from graspvla.eval.sim_env import ScriptedTopDownExpert
 
         if not policy.model.config.use_pag:
             raise InvalidInputError(f"oracle-grasp:{source}: the model has no grasp tokens (no PAG) to replace")
-        out = cls(policy.model, policy.norm, history_stride=policy.history_stride, constrained=policy.constrained)
+        out = cls(policy.model, policy.norm, history_stride=policy.history_stride, constrained=policy.constrained,
+                  action_limits=policy.action_limits, control_dt=policy.control_dt, chunk_dt=policy.chunk_dt,
+                  resample_modes=policy.resample_modes, goal_latch_distance=policy.goal_latch_distance)
         out.name = "graspvla+oracle-grasp"
         out._expert = ScriptedTopDownExpert()
         return out

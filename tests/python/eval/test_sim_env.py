@@ -151,6 +151,15 @@ def test_oracle_grasp_policy_feeds_the_privileged_grasp(env: SimGraspEnv, tmp_pa
     ang = np.abs((got[3:] - want[3:] + np.pi) % (2 * np.pi) - np.pi)  # roll +-pi wraps
     assert np.all(ang <= bin_width[3:] + 1e-9)
     from graspvla.errors import InvalidInputError
+    from graspvla.eval.model_policy import ModelPolicy, OracleGraspPolicy
 
     with pytest.raises(InvalidInputError, match="not a checkpoint directory"):
         make_policy(f"oracle-grasp:{tmp_path / 'missing'}")
+    # .of keeps the post-processing of the policy it wraps
+    base = ModelPolicy(policy.model, norm, action_limits=(-0.01 * np.ones(7), 0.01 * np.ones(7)), control_dt=0.1,
+                       goal_latch_distance=0.07)
+    wrapped = OracleGraspPolicy.of(base)
+    assert wrapped.control_dt == 0.1 and wrapped.goal_latch_distance == 0.07
+    np.testing.assert_array_equal(wrapped.action_limits[1], base.action_limits[1])
+    wrapped.reset()
+    assert np.abs(wrapped.act(obs)).max() <= 0.01 + 1e-12
