@@ -130,6 +130,24 @@ def _first_box_scores(env: Any, policy: Any) -> tuple[float | None, tuple[float,
             (float(np.mean(hits)), float(np.mean(chance))) if hits else None)
 
 
+def _first_grasp_scores(env: Any, policy: Any) -> tuple[float | None, float | None]:
+    """The policy's first grasp position (``policy.last_prediction.grasp``, base frame) against
+    ``env.object_centres()``: its xy distance [m] to the requested object's centre, and whether
+    it is nearer that centre than any other object's (1 or 0). (None, None) for policies
+    without a grasp or environments without object centres."""
+    grasp = getattr(getattr(policy, "last_prediction", None), "grasp", None)
+    centres = getattr(env, "object_centres", None)
+    if grasp is None or not callable(centres):
+        return None, None
+    g = np.asarray(grasp, dtype=np.float64).reshape(-1)[:2]
+    if g.shape != (2,) or not np.all(np.isfinite(g)):
+        return None, None
+    target, others = centres()
+    d = float(np.linalg.norm(g - np.asarray(target, dtype=np.float64)[:2]))
+    nearest = all(d <= np.linalg.norm(g - np.asarray(o, dtype=np.float64)[:2]) for o in others)
+    return d, float(nearest)
+
+
 def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, category: str, group: str,
               max_steps: int, lift_threshold: float, keep_frames: bool = False) -> tuple[TrialRecord, list[np.ndarray]]:
     """One closed-loop trial. Success = the target rose >= ``lift_threshold`` while no other
@@ -142,6 +160,7 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
     success = other = False
     iou: float | None = None
     grounding: tuple[float, float] | None = None
+    grasp_error = grasp_on_target = None
     region: str | None = None
     on_region = False
     best = 0.0
@@ -156,6 +175,7 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
         timings["inference"] += time.perf_counter() - t
         if steps == 1:
             iou, grounding = _first_box_scores(env, policy)
+            grasp_error, grasp_on_target = _first_grasp_scores(env, policy)
         if actions.ndim != 2 or actions.shape[1] != 7 or not np.all(np.isfinite(actions)):
             break  # a broken policy output ends the trial as a failure
         t = time.perf_counter()
@@ -179,7 +199,8 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
                          success=success and not other, lifted_other=other, steps=steps, sim_time=env.sim_time,
                          wall_time=time.perf_counter() - t0, max_lift=best, timings=timings, box_iou=iou,
                          closest_approach=closest, box_on_target=grounding[0] if grounding else None,
-                         box_chance=grounding[1] if grounding else None)
+                         box_chance=grounding[1] if grounding else None, grasp_error=grasp_error,
+                         grasp_on_target=grasp_on_target)
     # a trial without a lift is still scored on the environment's region (as a preference failure)
     region = region or getattr(getattr(env, "config", None), "grasp_region", None)
     if region is not None:

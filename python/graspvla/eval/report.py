@@ -44,6 +44,11 @@ class TrialRecord:
         closest_approach: the smallest distance [m] between the TCP and the centre of the
             target's bounding box over the trial (before the first query and after each chunk);
             None for environments that do not report it.
+        grasp_error: the first query's grasp position (``last_prediction.grasp``) against the
+            requested object: xy distance [m] to its bounding-box centre; None for policies
+            without a grasp or environments without ``object_centres``.
+        grasp_on_target: whether that grasp is nearer the requested object's centre than any
+            other object's (1 or 0); None as for ``grasp_error``.
     """
 
     policy: str
@@ -65,6 +70,8 @@ class TrialRecord:
     closest_approach: float | None = None
     box_on_target: float | None = None
     box_chance: float | None = None
+    grasp_error: float | None = None
+    grasp_on_target: float | None = None
 
     @property
     def preference_success(self) -> bool:
@@ -116,10 +123,12 @@ def format_localisation_table(records: list[TrialRecord]) -> str:
     policy that cannot find the object cannot grasp it): the first-query target box (mean IoU
     with the segmentation box, share of trials with IoU >= 0.5; "-" for policies without boxes),
     whether that box is on the requested object rather than another one (mean share of views,
-    next to chance: 1 / objects in view) and the median closest approach of the TCP to the
-    target [cm]. Empty without any of them."""
-    cells: dict[tuple[str, str], tuple[list[float], list[float], list[tuple[float, float]]]] = \
-        defaultdict(lambda: ([], [], []))
+    next to chance: 1 / objects in view), the median closest approach of the TCP to the
+    target [cm], and the first-query grasp position (share of trials where it is nearest the
+    requested object's centre; median xy distance to that centre [cm]). Empty without any of
+    them."""
+    cells: dict[tuple[str, str], tuple[list[float], list[float], list[tuple[float, float]], list[tuple[float, float]]]] \
+        = defaultdict(lambda: ([], [], [], []))
     for r in records:
         if r.box_iou is not None:
             cells[(r.policy, r.group)][0].append(r.box_iou)
@@ -127,19 +136,24 @@ def format_localisation_table(records: list[TrialRecord]) -> str:
             cells[(r.policy, r.group)][1].append(r.closest_approach)
         if r.box_on_target is not None and r.box_chance is not None:
             cells[(r.policy, r.group)][2].append((r.box_on_target, r.box_chance))
+        if r.grasp_error is not None and r.grasp_on_target is not None:
+            cells[(r.policy, r.group)][3].append((r.grasp_error, r.grasp_on_target))
     if not cells:
         return ""
     lines = ["| policy | group | trials | mean box IoU | IoU >= 0.5 | box on target (chance) "
-             "| median closest approach [cm] |",
-             "|---|---|---|---|---|---|---|"]
-    for (policy, group), (ious, dists, on) in cells.items():
+             "| median closest approach [cm] | grasp on target | median grasp xy error [cm] |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for (policy, group), (ious, dists, on, grasps) in cells.items():
         a = np.asarray(ious)
-        n = max(len(ious), len(dists), len(on))
+        n = max(len(ious), len(dists), len(on), len(grasps))
         iou_cells = f"{a.mean():.2f} | {Rate(int((a >= 0.5).sum()), len(a))}" if len(a) else "- | -"
         hit = np.asarray(on).reshape(-1, 2)
         on_cell = f"{100 * hit[:, 0].mean():.0f} % ({100 * hit[:, 1].mean():.0f} %)" if len(on) else "-"
         near = f"{100 * float(np.median(dists)):.1f}" if dists else "-"
-        lines.append(f"| {policy} | {group} | {n} | {iou_cells} | {on_cell} | {near} |")
+        g = np.asarray(grasps).reshape(-1, 2)
+        grasp_cells = (f"{100 * g[:, 1].mean():.0f} % | {100 * float(np.median(g[:, 0])):.1f}" if len(grasps)
+                       else "- | -")
+        lines.append(f"| {policy} | {group} | {n} | {iou_cells} | {on_cell} | {near} | {grasp_cells} |")
     return "\n".join(lines)
 
 
@@ -171,8 +185,9 @@ def write_report(records: list[TrialRecord], conditions: list[str], out_dir: str
     md = [f"# {title}", "", format_table(records, conditions), ""]
     loc = format_localisation_table(records)
     if loc:
-        md += ["Localisation (target box predicted at the first query vs the segmentation box) and reach "
-               "(closest approach of the TCP to the centre of the target):", "", loc, ""]
+        md += ["Localisation (target box predicted at the first query vs the segmentation box; first grasp "
+               "position vs the centre of the target, base frame) and reach (closest approach of the TCP to the "
+               "centre of the target):", "", loc, ""]
     if notes:
         md += [notes, ""]
     md += ["Cells: success rate [95% Wilson interval] (successes/trials). Success = the requested",

@@ -189,6 +189,18 @@ class SimGraspEnv:
             out.append((boxes.get(target), [b for i, b in boxes.items() if i != target and b is not None]))
         return out
 
+    def object_centres(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Centres [m, base frame] of the axis-aligned boxes of the requested object and of the
+        other objects, current state."""
+        poses = self.sim.object_poses()
+        out = []
+        for obj in self.scene.objects:
+            pose = poses[obj.id]
+            v = obj.asset.vertices @ pose[:3, :3].T + pose[:3, 3]
+            out.append(0.5 * (v.min(axis=0) + v.max(axis=0)))
+        t = self.scene.target.id
+        return out[[o.id for o in self.scene.objects].index(t)], [c for o, c in zip(self.scene.objects, out) if o.id != t]
+
     def target_distance(self) -> float:
         """Distance [m] from the TCP to the centre of the requested object's axis-aligned box
         (base frame, current state): how close the hand came, a progress measure for policies

@@ -109,6 +109,29 @@ def test_target_boxes_and_first_query_localisation(env: SimGraspEnv) -> None:
     table = format_localisation_table([exact, shifted, none, wrong])
     assert "| boxer | synthetic | 2 | 0." in table and f"| 100 % ({100 * chance:.0f} %) |" in table
     assert "| random | synthetic | 1 | - | - | - |" in table  # no boxes, but its reach is reported
+    assert exact.grasp_error is None and "| - | - |" in table  # boxes but no grasp
+    # the first grasp: on the target's centre, or on another object's
+    target_c, others_c = env.object_centres()
+    assert others_c and all(np.linalg.norm(target_c[:2] - o[:2]) > 0.02 for o in others_c)
+
+    class Grasper(Boxer):
+        name = "grasper"
+
+        def __init__(self, at) -> None:  # noqa: ANN001
+            super().__init__(0.0)
+            self.at = at
+
+        def act(self, obs):  # noqa: ANN001, ANN201
+            out = super().act(obs)
+            self.last_prediction.grasp = np.r_[self.at[:2] + [0.01, 0.0], 0.05, np.pi, 0.0, 0.0]
+            return out
+
+    on, _ = run_trial(env, Grasper(target_c), 3, CONDITIONS["basic"], "can", "synthetic", 1, 0.1)
+    off, _ = run_trial(env, Grasper(others_c[0]), 3, CONDITIONS["basic"], "can", "synthetic", 1, 0.1)
+    assert on.grasp_error == pytest.approx(0.01, abs=2e-3) and on.grasp_on_target == 1.0
+    assert off.grasp_on_target == 0.0
+    assert off.grasp_error == pytest.approx(np.linalg.norm(others_c[0][:2] + [0.01, 0.0] - target_c[:2]), abs=2e-3)
+    assert "| 100 % | 1.0 |" in format_localisation_table([on])
     # reach: zero actions leave the TCP where it started, so the closest approach is the start distance
     env.reset(3, CONDITIONS["basic"], "can")
     assert exact.closest_approach == pytest.approx(env.target_distance(), abs=0.02)
