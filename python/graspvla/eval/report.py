@@ -127,8 +127,9 @@ def format_localisation_table(records: list[TrialRecord]) -> str:
     target [cm], and the first-query grasp position (share of trials where it is nearest the
     requested object's centre; median xy distance to that centre [cm]). Empty without any of
     them."""
-    cells: dict[tuple[str, str], tuple[list[float], list[float], list[tuple[float, float]], list[tuple[float, float]]]] \
-        = defaultdict(lambda: ([], [], [], []))
+    Pairs = list[tuple[float, float]]
+    # per (policy, group): box IoUs, closest approaches, (box on target, chance), (grasp error, on target)
+    cells: dict[tuple[str, str], tuple[list[float], list[float], Pairs, Pairs]] = defaultdict(lambda: ([], [], [], []))
     for r in records:
         if r.box_iou is not None:
             cells[(r.policy, r.group)][0].append(r.box_iou)

@@ -193,13 +193,15 @@ class SimGraspEnv:
         """Centres [m, base frame] of the axis-aligned boxes of the requested object and of the
         other objects, current state."""
         poses = self.sim.object_poses()
-        out = []
+        target, others = None, []
         for obj in self.scene.objects:
-            pose = poses[obj.id]
-            v = obj.asset.vertices @ pose[:3, :3].T + pose[:3, 3]
-            out.append(0.5 * (v.min(axis=0) + v.max(axis=0)))
-        t = self.scene.target.id
-        return out[[o.id for o in self.scene.objects].index(t)], [c for o, c in zip(self.scene.objects, out) if o.id != t]
+            v = _world_vertices(obj, poses[obj.id])
+            c = 0.5 * (v.min(axis=0) + v.max(axis=0))
+            if obj.id == self.scene.target.id:
+                target = c
+            else:
+                others.append(c)
+        return target, others
 
     def target_distance(self) -> float:
         """Distance [m] from the TCP to the centre of the requested object's axis-aligned box
@@ -224,7 +226,7 @@ class SimGraspEnv:
         """The requested object's pose (4x4) and its mesh vertices [m], both in the base frame."""
         target = self.scene.target
         pose = self.sim.object_poses()[target.id]
-        return pose, target.asset.vertices @ pose[:3, :3].T + pose[:3, 3]
+        return pose, _world_vertices(target, pose)
 
     def _observation(self) -> dict[str, Any]:
         pose, verts = self._target_state()
@@ -275,6 +277,11 @@ class SimGraspEnv:
 
     def _step(self, n: int) -> None:
         self.sim.step(n)
+
+
+def _world_vertices(obj: Any, pose: np.ndarray) -> np.ndarray:
+    """A scene object's mesh vertices [m] at ``pose`` (4x4, base frame)."""
+    return obj.asset.vertices @ pose[:3, :3].T + pose[:3, 3]
 
 
 class ScriptedTopDownExpert:

@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from graspvla.model.layers import cell_centres
+
 __all__ = ["KeypointGraspHead", "keypoint_positions"]
 
 
@@ -35,8 +37,7 @@ def keypoint_positions(scores: torch.Tensor, window: int = 2) -> torch.Tensor:
     them. Differentiable in the scores (the window's place is not)."""
     *lead, k, H, W = scores.shape
     s = scores.float().reshape(-1, k, H * W)
-    ys = (torch.arange(H, device=s.device, dtype=torch.float32) + 0.5) * (2.0 / H) - 1.0
-    xs = (torch.arange(W, device=s.device, dtype=torch.float32) + 0.5) * (2.0 / W) - 1.0
+    xs, ys = cell_centres(H, W, s.device)
     grid = torch.stack([xs.repeat(H), ys.repeat_interleave(W)], -1)  # (H*W, 2) cell centres
     peak = s[:, 0].argmax(-1)  # (N,)
     py, px = peak // W, peak % W

@@ -22,7 +22,7 @@ from torch import nn
 
 from graspvla.model.config import GraspVLAConfig
 from graspvla.model.grasp_head import KeypointGraspHead
-from graspvla.model.layers import DecoderLayer, RMSNorm, ViT, rope_cache, sincos_time_embedding
+from graspvla.model.layers import DecoderLayer, RMSNorm, ViT, cell_centres, rope_cache, sincos_time_embedding
 from graspvla.model.layout import IGNORE, Layout, Prefix
 
 __all__ = ["GraspVLA"]
@@ -188,12 +188,12 @@ class GraspVLA(nn.Module):
         outs = [t(x, cond, target_map=True) for t in self.towers]  # the maps come for free
         feats = torch.cat([o[0] for o in outs], dim=-1)
         embeds = self.projector(feats).view(B, V * feats.shape[1], -1)
-        scores = [m.view(B, V, *m.shape[1:]) for _, m in outs if m is not None]
+        full = [None if m is None else m.view(B, V, *m.shape[1:]) for _, m in outs]  # (B, V, k, H, W)
         ret: tuple[Any, ...] = (embeds,)
         if target_maps:
-            ret += ([None if m is None else m.view(B, V, *m.shape[1:])[:, :, 0] for _, m in outs],)
+            ret += ([None if m is None else m[:, :, 0] for m in full],)
         if keypoint_scores:
-            ret += (scores,)
+            ret += ([m for m in full if m is not None],)
         return ret[0] if len(ret) == 1 else ret
 
     # ---- LM ---------------------------------------------------------------------------------
@@ -399,8 +399,7 @@ def target_map_loss(scores: torch.Tensor, boxes: torch.Tensor, sup: torch.Tensor
     Mean over those views (0, still in the graph, when there are none)."""
     B, V, H, W = scores.shape
     logp = scores.float().flatten(2).log_softmax(-1)  # (B, V, H*W)
-    ys = (torch.arange(H, device=scores.device, dtype=torch.float32) + 0.5) * (2.0 / H) - 1.0
-    xs = (torch.arange(W, device=scores.device, dtype=torch.float32) + 0.5) * (2.0 / W) - 1.0
+    xs, ys = cell_centres(H, W, scores.device)
     b = boxes.float()
     inside = ((xs[None, None, None, :] >= b[..., 0, None, None]) & (xs[None, None, None, :] <= b[..., 2, None, None])
               & (ys[None, None, :, None] >= b[..., 1, None, None]) & (ys[None, None, :, None] <= b[..., 3, None, None]))

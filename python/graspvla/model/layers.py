@@ -10,7 +10,16 @@ from torch import nn
 
 from graspvla.model.config import LMConfig, VisionConfig
 
-__all__ = ["ConvStem", "DecoderLayer", "RMSNorm", "SpatialKeypoints", "ViT", "apply_rope", "rope_cache"]
+__all__ = ["ConvStem", "DecoderLayer", "RMSNorm", "SpatialKeypoints", "ViT", "apply_rope", "cell_centres",
+           "rope_cache"]
+
+
+def cell_centres(H: int, W: int, device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Centres of an H x W grid of cells in image coordinates [-1, 1] (x right, y down):
+    (xs (W,), ys (H,)), float32."""
+    ys = (torch.arange(H, device=device, dtype=torch.float32) + 0.5) * (2.0 / H) - 1.0
+    xs = (torch.arange(W, device=device, dtype=torch.float32) + 0.5) * (2.0 / W) - 1.0
+    return xs, ys
 
 
 class RMSNorm(nn.Module):
@@ -210,8 +219,7 @@ class SpatialKeypoints(nn.Module):
             s0 = (self.cell(f) * q).sum(1, keepdim=True) * self.embed ** -0.5
             scores = torch.cat([s0, scores[:, 1:]], 1)
         attn = scores.flatten(2).float().softmax(-1)  # (N, k, H*W)
-        ys = (torch.arange(H, device=f.device, dtype=torch.float32) + 0.5) * (2.0 / H) - 1.0
-        xs = (torch.arange(W, device=f.device, dtype=torch.float32) + 0.5) * (2.0 / W) - 1.0
+        xs, ys = cell_centres(H, W, f.device)
         grid = torch.stack([xs.repeat(H), ys.repeat_interleave(W)], -1)  # (H*W, 2): cell centres
         xy = attn @ grid  # (N, k, 2)
         feat = (attn.to(f.dtype) @ f.flatten(2).transpose(1, 2))  # (N, k, C)
