@@ -30,4 +30,7 @@ state = trainer.full_model_state()  # a collective under FSDP
 if trainer.dist.is_main:
     torch.save(torch.cat([v.reshape(-1) for v in state.values()]), Path(out) / "final_params.pt")
 if trainer.dist.enabled:
+    # both ranks done before either tears gloo down: a rank destroying its group while the peer
+    # still talks to it aborted once in CI ("terminate called without an active exception")
+    torch.distributed.barrier()
     torch.distributed.destroy_process_group()
