@@ -33,6 +33,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grasp-head", action="store_true",
                    help="regress the grasp position from the towers' keypoints (needs PAG and a queried keypoint, "
                         "e.g. --preset tiny-ground; with --init it is added to the loaded model)")
+    p.add_argument("--goal-noise", type=float, default=None, metavar="METRES",
+                   help="train the action expert on grasps moved by up to about this much (x, y, z; "
+                        "config.expert_goal_noise), so it finishes the reach from the images rather than "
+                        "following a predicted grasp that is a few cm off; e.g. 0.05; with --init the "
+                        "default keeps the checkpoint's value (0 turns it off)")
     p.add_argument("--text-tokenizer", choices=["byte", "bpe"], default="byte",
                    help="new models: 'byte' (UTF-8 bytes) or 'bpe' (a BPE trained here on the prompts of every "
                         "category, dataset task and grounding phrase: one token per object name); ignored "
@@ -144,6 +149,9 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         model.config.use_proprio_history = False
     if getattr(args, "no_proprio_position", False):
         model.config.use_proprio_position = False
+    if getattr(args, "goal_noise", None) is not None:
+        model.config.expert_goal_noise = float(args.goal_noise)
+        model.config.validate()
     if getattr(args, "pag_min_distance", 0.0) > 0:  # the policy keeps the grasp predicted beyond it
         model.config.goal_latch_distance = float(args.pag_min_distance)
     if model.config.expert.goal_input and not model.config.use_pag:
@@ -256,6 +264,7 @@ def run(args: argparse.Namespace) -> int:
                                      "no_proprio_history": not export.config.use_proprio_history,
                                      "no_proprio_position": not export.config.use_proprio_position,
                                      "expert_goal_input": export.config.expert.goal_input,
-                                     "grasp_head": export.config.grasp_head})
+                                     "grasp_head": export.config.grasp_head,
+                                     "goal_noise": export.config.expert_goal_noise})
         print(f"[train] {result.steps} steps, final loss {result.final_loss:.4f}, model: {out}")
     return 0

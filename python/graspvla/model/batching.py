@@ -46,7 +46,8 @@ class Collator:
     (``Layout.PART_*``), for per-part losses; ``target_boxes`` (B, V, 4) in [-1, 1] and
     ``target_box_sup`` (B, V) are the supervised boxes again, for the ``target_keypoint`` loss;
     ``goal`` (B, goal_dim) the normalised grasp as its bin token decodes (zeros for grounding
-    samples), for an expert with ``goal_input``.
+    samples), the grasp head's target; ``expert_goal`` the one the expert reads (``goal``
+    unless ``config.expert_goal_noise`` moved it).
     """
 
     def __init__(self, config: GraspVLAConfig, normalizer: Normalizer, text_tokenizer: Any = None) -> None:
@@ -55,12 +56,28 @@ class Collator:
         self.config, self.norm = config, normalizer
         self.layout = Layout(config, text_tokenizer)
 
+    def _decoded(self, g: np.ndarray) -> torch.Tensor:
+        """A normalised goal as its bin tokens decode (what the expert reads at inference)."""
+        return torch.from_numpy(self.layout.bins.decode(self.layout.bins.encode(g[None]))[0]).float()
+
+    def _noisy_goal(self, goal: Any, proprio_norm: np.ndarray, gen: torch.Generator | None) -> np.ndarray | None:
+        """The normalised goal moved by ``u * N(0, I) * expert_goal_noise`` [m] in x, y, z (see
+        :class:`GraspVLAConfig`), for an open hand only; None when off or closed."""
+        c = self.config
+        if c.expert_goal_noise <= 0 or not proprio_norm[-1] > 0:  # normalised gripper: open > 0
+            return None
+        raw = np.asarray(goal, dtype=np.float64).reshape(c.goal_dim).copy()
+        u = float(torch.rand(1, generator=gen))
+        raw[:3] += u * c.expert_goal_noise * torch.randn(3, generator=gen, dtype=torch.float64).numpy()
+        return self.norm.goal(raw)
+
     def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
         from graspvla.model.graspvla import _beta_from_uniform, without_position
 
         c = self.config
         S = float(c.image_size)
         seqs, parts, images, actions, proprio, goals, is_action, noise, flow_t = [], [], [], [], [], [], [], [], []
+        expert_goals: list[torch.Tensor] = []
         V = len(c.cameras)
         target_boxes, target_sup = torch.zeros(len(samples), V, 4), torch.zeros(len(samples), V, dtype=torch.bool)
         for i, s in enumerate(samples):
@@ -85,13 +102,20 @@ class Collator:
                 ids, lab, part = self.layout.sample_parts(s["instruction"], box, p_tokens, g, vis, goal_supervised=pag)
                 proprio.append(torch.from_numpy(p).float())
                 # as the expert sees it at inference: decoded from its bin token
-                goals.append(torch.from_numpy(self.layout.bins.decode(self.layout.bins.encode(g[None]))[0]).float())
+                goals.append(self._decoded(g))
+                gen = torch.Generator().manual_seed(int(s["seed"]) + 7919) if "seed" in s else None
+                g_in = self._noisy_goal(s["goal"], p[1], gen)
+                if g_in is not None:  # the expert reads a moved grasp; the labels stay the true tokens
+                    ids = self.layout.sample_parts(s["instruction"], box, p_tokens, g_in, vis, goal_supervised=pag)[0]
+                    g = g_in
+                expert_goals.append(self._decoded(g))
                 actions.append(torch.from_numpy(a).float())
                 is_action.append(True)
             elif kind == "grounding":
                 ids, lab, part = self.layout.sample_parts(s["instruction"], box, None, None, vis)
                 proprio.append(torch.zeros(2, c.proprio_dim))
                 goals.append(torch.zeros(c.goal_dim))
+                expert_goals.append(torch.zeros(c.goal_dim))
                 actions.append(torch.zeros(c.chunk, c.action_dim))
                 is_action.append(False)
             else:
@@ -118,6 +142,7 @@ class Collator:
             "images": torch.stack(images),
             "proprio": torch.stack(proprio),
             "goal": torch.stack(goals),
+            "expert_goal": torch.stack(expert_goals),
             "actions": torch.stack(actions),
             "is_action": torch.tensor(is_action),
             "noise": torch.stack(noise),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,14 @@ class GraspVLAConfig:
             replaces the LM's three position tokens of the grasp, and the LM decodes the
             orientation tokens after them. Needs PAG and a tower with a queried keypoint
             (``target_keypoint``). Beyond GraspVLA: see the module for why.
+        expert_goal_noise: [m] training only (``train --goal-noise``): for open-hand action
+            samples, the grasp the action expert reads (the goal tokens it attends to and its
+            numeric ``goal_input``) is moved by ``u * N(0, I) * expert_goal_noise`` in x, y, z,
+            with u ~ U(0, 1) per sample, while its target actions still go to the true grasp and
+            the goal tokens' labels stay the true ones. An expert trained on exact goals follows
+            any goal it is given; one trained on noisy goals must take the last few centimetres
+            from the images, so a predicted grasp a few centimetres off can still be grasped.
+            0 = off.
         detach_prefix_for_actions: stop flow-matching gradients at the LM's K/V.
         max_prompt_tokens: length limit of the prompt (template + instruction) in text tokens
             (bytes for the built-in byte tokenizer, whose template alone is 47 bytes).
@@ -171,6 +180,7 @@ class GraspVLAConfig:
     use_proprio_position: bool = True
     goal_latch_distance: float = 0.0
     grasp_head: bool = False
+    expert_goal_noise: float = 0.0
     detach_prefix_for_actions: bool = False
     max_prompt_tokens: int = 128
     prompt_overflow: str = "truncate_instruction"
@@ -204,6 +214,8 @@ class GraspVLAConfig:
         if self.grasp_head and not (self.use_pag and any(v.keypoints and v.target_keypoint > 0 for v in self.vision)):
             raise InvalidInputError("grasp_head needs use_pag and a vision tower with a queried keypoint "
                                     "(keypoints > 0 and target_keypoint > 0), e.g. the tiny-ground preset")
+        if not (self.expert_goal_noise >= 0 and math.isfinite(self.expert_goal_noise)):
+            raise InvalidInputError(f"expert_goal_noise: must be a finite [m] >= 0, got {self.expert_goal_noise}")
         if self.max_prompt_tokens < 1:
             raise InvalidInputError(f"max_prompt_tokens: must be >= 1, got {self.max_prompt_tokens}")
         if self.vocab_size < self.n_bins:

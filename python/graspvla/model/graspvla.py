@@ -372,7 +372,8 @@ class GraspVLA(nn.Module):
             if self.config.detach_prefix_for_actions:
                 kv = [(k.detach(), v.detach()) for k, v in kv]
             lengths = key_mask[sel].sum(1)
-            goal = batch["goal"].to(dev)[sel] if "goal" in batch else None
+            goal = batch.get("expert_goal", batch.get("goal"))
+            goal = goal.to(dev)[sel] if goal is not None else None
             v = self.expert_velocity(x_t, t, batch["proprio"].to(dev)[sel], kv, key_mask[sel], lengths, goal)
             fm = F.mse_loss(v.float(), target.float())
             if has_action:

@@ -159,3 +159,23 @@ def test_cli_grasp_head(small_dataset, tmp_path) -> None:
     torch.testing.assert_close(inited.proprio_in.weight, plain.proprio_in.weight)
     with pytest.raises(InvalidInputError, match="queried keypoint"):
         build_training(p.parse_args(base + ["--preset", "tiny", "--grasp-head"]))
+
+
+def test_cli_goal_noise(small_dataset, tmp_path) -> None:
+    """--goal-noise reaches the collator's config; an --init model keeps its value unless given;
+    a negative value is refused."""
+    from graspvla.cli.train import add_arguments, build_training
+    from graspvla.model.checkpoint import save_pretrained
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    base = ["--data", str(small_dataset), "--steps", "1", "--batch", "1", "--workers", "0", "--out", str(tmp_path)]
+    model, norm, _, collate, _ = build_training(p.parse_args(base + ["--goal-noise", "0.04"]))
+    assert model.config.expert_goal_noise == 0.04 and collate.config.expert_goal_noise == 0.04
+    save_pretrained(model, norm, tmp_path / "noisy")
+    kept, *_ = build_training(p.parse_args(base + ["--init", str(tmp_path / "noisy")]))
+    assert kept.config.expert_goal_noise == 0.04
+    off, *_ = build_training(p.parse_args(base + ["--init", str(tmp_path / "noisy"), "--goal-noise", "0"]))
+    assert off.config.expert_goal_noise == 0.0
+    with pytest.raises(InvalidInputError, match="expert_goal_noise"):
+        build_training(p.parse_args(base + ["--goal-noise", "-1"]))
