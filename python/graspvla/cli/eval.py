@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import numpy as np
+
 from graspvla.errors import InvalidInputError
 
 BUILTIN_POLICIES = ("expert", "random")
@@ -14,7 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", action="append", default=None,
                    help="policy to evaluate (repeatable): 'expert' (scripted, privileged upper bound), 'random', "
                         "a model checkpoint directory, or 'oracle-grasp:DIR' (diagnostic: that model given the "
-                        "expert's privileged grasp in place of its grasp tokens)")
+                        "expert's privileged grasp in place of its grasp tokens), or 'oracle-grasp+3cm:DIR' (that grasp "
+                        "moved 3 cm in a random horizontal direction per trial: the precision the model needs)")
     p.add_argument("--conditions", default="basic,lighting,background,distractors,height",
                    help="comma-separated test sets")
     p.add_argument("--synthetic", default="mug,bottle,can,box,banana", help="categories seen in action data")
@@ -42,13 +45,22 @@ def make_policy(spec: str) -> Any:
         return RandomPolicy(0)
     from pathlib import Path
 
-    if spec.startswith("oracle-grasp:"):
+    if spec.startswith("oracle-grasp:") or spec.startswith("oracle-grasp+"):
         from graspvla.eval.model_policy import OracleGraspPolicy
 
-        d = spec[len("oracle-grasp:"):]
+        head, _, d = spec.partition(":")
+        offset = 0.0
+        if head != "oracle-grasp":  # oracle-grasp+3cm:DIR
+            cm = head[len("oracle-grasp+"):]
+            try:
+                offset = float(cm[:-2]) / 100.0 if cm.endswith("cm") else float("nan")
+            except ValueError:
+                offset = float("nan")
+            if not (np.isfinite(offset) and offset >= 0):
+                raise InvalidInputError(f"--policy {spec!r}: expected oracle-grasp+<N>cm:DIR, e.g. oracle-grasp+3cm:DIR")
         if not Path(d).is_dir():
             raise InvalidInputError(f"--policy {spec!r}: {d!r} is not a checkpoint directory")
-        return OracleGraspPolicy.from_checkpoint(d)
+        return OracleGraspPolicy.from_checkpoint(d, offset)
     if Path(spec).is_dir():
         from graspvla.eval.model_policy import ModelPolicy
 

@@ -28,14 +28,21 @@ class OracleGraspPolicy(ModelPolicy):
     from perception (does the model find the object and its grasp?). Reads privileged state: a
     baseline, never a deployable policy."""
 
-    @classmethod
-    def from_checkpoint(cls, directory: str) -> OracleGraspPolicy:
-        return cls.of(GraspVLAPolicy.from_pretrained(directory), directory)
+    #: [m] horizontal offset added to the privileged grasp (see :meth:`of`)
+    offset: float = 0.0
 
     @classmethod
-    def of(cls, policy: GraspVLAPolicy, source: str = "model") -> OracleGraspPolicy:
+    def from_checkpoint(cls, directory: str, offset: float = 0.0) -> OracleGraspPolicy:
+        return cls.of(GraspVLAPolicy.from_pretrained(directory), directory, offset)
+
+    @classmethod
+    def of(cls, policy: GraspVLAPolicy, source: str = "model", offset: float = 0.0) -> OracleGraspPolicy:
         """The same model, statistics and post-processing (action limits, resampling, grasp
-        latch) as ``policy``, given the privileged grasp."""
+        latch) as ``policy``, given the privileged grasp. ``offset`` [m] > 0 moves that grasp
+        by this distance in the table plane, in a direction drawn per trial (at
+        :meth:`reset`, from a generator seeded 0, so two policies in one run see the same
+        directions): how far off a grasp the action expert still grasps, the precision a
+        grasp predictor needs."""
         from graspvla.errors import InvalidInputError
         from graspvla.eval.sim_env import ScriptedTopDownExpert
 
@@ -44,11 +51,24 @@ class OracleGraspPolicy(ModelPolicy):
         out = cls(policy.model, policy.norm, history_stride=policy.history_stride, constrained=policy.constrained,
                   action_limits=policy.action_limits, control_dt=policy.control_dt, chunk_dt=policy.chunk_dt,
                   resample_modes=policy.resample_modes, goal_latch_distance=policy.goal_latch_distance)
-        out.name = "graspvla+oracle-grasp"
+        if not (np.isfinite(offset) and offset >= 0):
+            raise InvalidInputError(f"oracle-grasp offset: expected a finite distance >= 0 [m], got {offset}")
+        out.name = "graspvla+oracle-grasp" + (f"+{offset * 100:g}cm" if offset > 0 else "")
         out._expert = ScriptedTopDownExpert()
+        out.offset = float(offset)
+        out._rng = np.random.default_rng(0)
+        out._shift = np.zeros(2)
         return out
+
+    def reset(self) -> None:
+        super().reset()
+        if self.offset > 0:
+            a = self._rng.uniform(0.0, 2.0 * np.pi)
+            self._shift = self.offset * np.array([np.cos(a), np.sin(a)])
 
     def grasp_for(self, observation: dict[str, Any]) -> np.ndarray:
         from graspvla.geometry import pose_to_xyz_rpy
 
-        return pose_to_xyz_rpy(self._expert.grasp_pose(observation))
+        g = pose_to_xyz_rpy(self._expert.grasp_pose(observation))
+        g[:2] += self._shift
+        return g

@@ -186,3 +186,34 @@ def test_oracle_grasp_policy_feeds_the_privileged_grasp(env: SimGraspEnv, tmp_pa
     np.testing.assert_array_equal(wrapped.action_limits[1], base.action_limits[1])
     wrapped.reset()
     assert np.abs(wrapped.act(obs)).max() <= 0.01 + 1e-12
+
+
+def test_offset_oracle_moves_the_grasp_by_the_distance(env: SimGraspEnv, tmp_path) -> None:
+    """``--policy oracle-grasp+3cm:DIR``: the privileged grasp moved 3 cm in the table plane, in
+    a direction drawn per trial and the same for two such policies."""
+    import torch
+
+    from graspvla.cli.eval import make_policy
+    from graspvla.errors import InvalidInputError
+    from graspvla.model import GraspVLA, Normalizer, preset
+    from graspvla.model.checkpoint import save_pretrained
+
+    torch.manual_seed(0)
+    save_pretrained(GraspVLA(preset("tiny")), Normalizer.identity(), tmp_path / "m")
+    a, b = make_policy(f"oracle-grasp+3cm:{tmp_path / 'm'}"), make_policy(f"oracle-grasp+3cm:{tmp_path / 'm'}")
+    assert a.name == "graspvla+oracle-grasp+3cm" and a.offset == pytest.approx(0.03)
+    obs = env.reset(5, CONDITIONS["basic"], "mug")
+    want = pose_to_xyz_rpy(ScriptedTopDownExpert().grasp_pose(obs))
+    shifts = []
+    for _ in range(3):
+        a.reset()
+        b.reset()
+        ga, gb = a.grasp_for(obs), b.grasp_for(obs)
+        np.testing.assert_allclose(ga, gb)
+        np.testing.assert_allclose(ga[2:], want[2:])  # height and orientation untouched
+        assert np.linalg.norm(ga[:2] - want[:2]) == pytest.approx(0.03)
+        shifts.append(ga[:2] - want[:2])
+    assert np.linalg.norm(shifts[0] - shifts[1]) > 1e-3  # a new direction per trial
+    for bad in ("oracle-grasp+3:", "oracle-grasp+-2cm:", "oracle-grasp+xcm:"):
+        with pytest.raises(InvalidInputError, match="oracle-grasp"):
+            make_policy(bad + str(tmp_path / "m"))
