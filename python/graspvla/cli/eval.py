@@ -68,6 +68,30 @@ def make_policy(spec: str) -> Any:
     raise InvalidInputError(f"--policy {spec!r}: not one of {BUILTIN_POLICIES} nor a checkpoint directory")
 
 
+def _unique_names(policies: list[Any], specs: list[str]) -> None:
+    """Policies that share a name (two checkpoints are both ``graspvla``) get as many trailing
+    components of their checkpoint path as tell them apart (``graspvla@run1/model``), so the
+    report keeps them apart; equal specs are numbered."""
+    from pathlib import PurePath
+
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(policies):
+        groups.setdefault(p.name, []).append(i)
+    for name, idx in groups.items():
+        if len(idx) < 2:
+            continue
+        parts = [PurePath(specs[i].partition(":")[2] or specs[i]).parts for i in idx]
+        distinct = len(set(parts))
+        for k in range(1, max(len(q) for q in parts) + 1):
+            tails = ["/".join(q[-k:]) for q in parts]
+            if len(set(tails)) == distinct:
+                break
+        seen: dict[str, int] = {}
+        for i, tail in zip(idx, tails):
+            seen[tail] = seen.get(tail, 0) + 1
+            policies[i].name = f"{name}@{tail}" + (f"#{seen[tail]}" if tails.count(tail) > 1 else "")
+
+
 def run(args: argparse.Namespace) -> int:
     from graspvla.eval.conditions import CONDITIONS
     from graspvla.eval.harness import BenchmarkConfig, run_benchmark
@@ -84,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
     if args.quick:
         conditions, synthetic, web = ["basic"], synthetic[:1], web[:1]
         args.trials = 1
-    policies = [make_policy(s) for s in (args.policy or ["expert", "random"])]
+    specs = args.policy or ["expert", "random"]
+    policies = [make_policy(s) for s in specs]
+    _unique_names(policies, specs)
     cfg = BenchmarkConfig(conditions=conditions, synthetic_categories=synthetic, web_categories=web,
                           trials_per_category=args.trials, max_steps=args.max_steps, lift_threshold=args.lift,
                           seed=args.seed)

@@ -217,3 +217,18 @@ def test_offset_oracle_moves_the_grasp_by_the_distance(env: SimGraspEnv, tmp_pat
     for bad in ("oracle-grasp+3:", "oracle-grasp+-2cm:", "oracle-grasp+xcm:"):
         with pytest.raises(InvalidInputError, match="oracle-grasp"):
             make_policy(bad + str(tmp_path / "m"))
+
+
+def test_eval_cli_keeps_same_named_policies_apart() -> None:
+    """Two checkpoints are both ``graspvla``: the report names them by their paths' tails."""
+    from types import SimpleNamespace
+
+    from graspvla.cli.eval import _unique_names
+
+    pols = [SimpleNamespace(name=n) for n in ("graspvla", "graspvla", "expert", "graspvla+oracle-grasp",
+                                              "graspvla+oracle-grasp", "graspvla")]
+    _unique_names(pols, ["runs/a/model", "runs/b/model", "expert", "oracle-grasp:runs/a/model",
+                         "oracle-grasp:runs/b/model", "runs/a/model"])
+    assert [p.name for p in pols] == ["graspvla@a/model#1", "graspvla@b/model", "expert",
+                                      "graspvla+oracle-grasp@a/model", "graspvla+oracle-grasp@b/model",
+                                      "graspvla@a/model#2"]
