@@ -17,7 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="policy to evaluate (repeatable): 'expert' (scripted, privileged upper bound), 'random', "
                         "a model checkpoint directory, or 'oracle-grasp:DIR' (diagnostic: that model given the "
                         "expert's privileged grasp in place of its grasp tokens), or 'oracle-grasp+3cm:DIR' (that grasp "
-                        "moved 3 cm in a random horizontal direction per trial: the precision the model needs)")
+                        "moved 3 cm in a random horizontal direction per trial: the precision the model needs), or "
+                        "'oracle-position:DIR' / 'oracle-orientation:DIR' (only that part of the expert's grasp, "
+                        "the rest the model's own)")
     p.add_argument("--conditions", default="basic,lighting,background,distractors,height",
                    help="comma-separated test sets")
     p.add_argument("--synthetic", default="mug,bottle,can,box,banana", help="categories seen in action data")
@@ -45,13 +47,14 @@ def make_policy(spec: str) -> Any:
         return RandomPolicy(0)
     from pathlib import Path
 
-    if spec.startswith("oracle-grasp:") or spec.startswith("oracle-grasp+"):
+    kind = next((k for k in ("grasp", "position", "orientation") if spec.startswith(f"oracle-{k}")), None)
+    if kind is not None and spec[len(f"oracle-{kind}"):][:1] in (":", "+"):
         from graspvla.eval.model_policy import OracleGraspPolicy
 
         head, _, d = spec.partition(":")
         offset = 0.0
-        if head != "oracle-grasp":  # oracle-grasp+3cm:DIR
-            cm = head[len("oracle-grasp+"):]
+        if head != f"oracle-{kind}":  # oracle-grasp+3cm:DIR
+            cm = head[len(f"oracle-{kind}+"):]
             try:
                 offset = float(cm[:-2]) / 100.0 if cm.endswith("cm") else float("nan")
             except ValueError:
@@ -60,7 +63,7 @@ def make_policy(spec: str) -> Any:
                 raise InvalidInputError(f"--policy {spec!r}: expected oracle-grasp+<N>cm:DIR, e.g. oracle-grasp+3cm:DIR")
         if not Path(d).is_dir():
             raise InvalidInputError(f"--policy {spec!r}: {d!r} is not a checkpoint directory")
-        return OracleGraspPolicy.from_checkpoint(d, offset)
+        return OracleGraspPolicy.from_checkpoint(d, offset, kind)
     if Path(spec).is_dir():
         from graspvla.eval.model_policy import ModelPolicy
 

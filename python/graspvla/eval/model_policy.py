@@ -26,17 +26,25 @@ class OracleGraspPolicy(ModelPolicy):
     expert's privileged grasp of the requested object (:meth:`ScriptedTopDownExpert.grasp_pose`).
     Its success separates the action expert (does it move to and close on a grasp it is given?)
     from perception (does the model find the object and its grasp?). Reads privileged state: a
-    baseline, never a deployable policy."""
+    baseline, never a deployable policy.
+
+    ``keep`` takes only part of the privileged grasp, the rest from the model's own grasp
+    predicted at the same query: ``"position"`` (the expert's xyz, the model's orientation) or
+    ``"orientation"`` (the model's xyz, the expert's orientation); which part of its own grasp
+    costs the model its success."""
 
     #: [m] horizontal offset added to the privileged grasp (see :meth:`of`)
     offset: float = 0.0
+    #: "grasp" (all of it), "position" or "orientation": what is taken from the expert
+    keep: str = "grasp"
 
     @classmethod
-    def from_checkpoint(cls, directory: str, offset: float = 0.0) -> OracleGraspPolicy:
-        return cls.of(GraspVLAPolicy.from_pretrained(directory), directory, offset)
+    def from_checkpoint(cls, directory: str, offset: float = 0.0, keep: str = "grasp") -> OracleGraspPolicy:
+        return cls.of(GraspVLAPolicy.from_pretrained(directory), directory, offset, keep)
 
     @classmethod
-    def of(cls, policy: GraspVLAPolicy, source: str = "model", offset: float = 0.0) -> OracleGraspPolicy:
+    def of(cls, policy: GraspVLAPolicy, source: str = "model", offset: float = 0.0,
+           keep: str = "grasp") -> OracleGraspPolicy:
         """The same model, statistics and post-processing (action limits, resampling, grasp
         latch) as ``policy``, given the privileged grasp. ``offset`` [m] > 0 moves that grasp
         by this distance in the table plane, in a direction drawn per trial (at
@@ -53,7 +61,10 @@ class OracleGraspPolicy(ModelPolicy):
                   resample_modes=policy.resample_modes, goal_latch_distance=policy.goal_latch_distance)
         if not (np.isfinite(offset) and offset >= 0):
             raise InvalidInputError(f"oracle-grasp offset: expected a finite distance >= 0 [m], got {offset}")
-        out.name = "graspvla+oracle-grasp" + (f"+{offset * 100:g}cm" if offset > 0 else "")
+        if keep not in ("grasp", "position", "orientation"):
+            raise InvalidInputError(f"oracle keep: expected 'grasp', 'position' or 'orientation', got {keep!r}")
+        out.name = f"graspvla+oracle-{keep}" + (f"+{offset * 100:g}cm" if offset > 0 else "")
+        out.keep = keep
         out._expert = ScriptedTopDownExpert()
         out.offset = float(offset)
         out._rng = np.random.default_rng(0)
@@ -71,4 +82,8 @@ class OracleGraspPolicy(ModelPolicy):
 
         g = pose_to_xyz_rpy(self._expert.grasp_pose(observation))
         g[:2] += self._shift
+        if self.keep != "grasp":
+            own = self.predict_batch([self.observation_from_env(observation)])[0].grasp
+            part = slice(3, 6) if self.keep == "position" else slice(0, 3)  # the model's part
+            g[part] = own[part]
         return g

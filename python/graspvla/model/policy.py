@@ -221,11 +221,14 @@ class GraspVLAPolicy:
         """The grasp (6,) to hand the model for this environment observation; None = its own."""
         return None
 
-    def act(self, observation: dict[str, Any]) -> np.ndarray:
+    @staticmethod
+    def observation_from_env(observation: dict[str, Any]) -> Observation:
+        """A benchmark environment's observation dict as the model's :class:`Observation`."""
         proprio = np.asarray(observation["proprio"], dtype=np.float64).copy()
         proprio[:, 6] = (proprio[:, 6] + 1.0) / 2.0  # env gripper -1/+1 -> model [0, 1]
-        pred = self.predict_action_chunk(Observation(observation["front"], observation["side"],
-                                                     observation["instruction"], proprio),
-                                         grasp=self.grasp_for(observation))
+        return Observation(observation["front"], observation["side"], observation["instruction"], proprio)
+
+    def act(self, observation: dict[str, Any]) -> np.ndarray:
+        pred = self.predict_action_chunk(self.observation_from_env(observation), grasp=self.grasp_for(observation))
         self.last_prediction = pred
         return pred.actions

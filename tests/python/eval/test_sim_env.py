@@ -232,3 +232,29 @@ def test_eval_cli_keeps_same_named_policies_apart() -> None:
     assert [p.name for p in pols] == ["graspvla@a/model#1", "graspvla@b/model", "expert",
                                       "graspvla+oracle-grasp@a/model", "graspvla+oracle-grasp@b/model",
                                       "graspvla@a/model#2"]
+
+
+def test_partial_oracles_mix_the_experts_and_the_models_grasp(env: SimGraspEnv, tmp_path) -> None:
+    """``oracle-position:DIR`` takes the expert's grasp position and the model's own orientation
+    at the same query; ``oracle-orientation:DIR`` the other way round."""
+    import torch
+
+    from graspvla.cli.eval import make_policy
+    from graspvla.model import GraspVLA, Normalizer, preset
+    from graspvla.model.checkpoint import save_pretrained
+
+    torch.manual_seed(0)
+    save_pretrained(GraspVLA(preset("tiny")), Normalizer.identity(), tmp_path / "m")
+    obs = env.reset(5, CONDITIONS["basic"], "mug")
+    want = pose_to_xyz_rpy(ScriptedTopDownExpert().grasp_pose(obs))
+    pos, rot = make_policy(f"oracle-position:{tmp_path / 'm'}"), make_policy(f"oracle-orientation:{tmp_path / 'm'}")
+    assert (pos.name, rot.name) == ("graspvla+oracle-position", "graspvla+oracle-orientation")
+    own = pos.predict_batch([pos.observation_from_env(obs)])[0].grasp
+    assert np.abs(own[:3] - want[:3]).max() > 0.01  # an untrained model's grasp is elsewhere
+    gp, gr = pos.grasp_for(obs), rot.grasp_for(obs)
+    np.testing.assert_allclose(gp[:3], want[:3])
+    np.testing.assert_allclose(gp[3:], own[3:])
+    np.testing.assert_allclose(gr[:3], own[:3])
+    np.testing.assert_allclose(gr[3:], want[3:])
+    pos.reset()
+    assert np.all(np.isfinite(pos.act(obs)))
