@@ -55,12 +55,12 @@ def make_policy(spec: str) -> Any:
         offset = 0.0
         if head != f"oracle-{kind}":  # oracle-grasp+3cm:DIR
             cm = head[len(f"oracle-{kind}+"):]
-            try:
+            try:  # its range is checked by OracleGraspPolicy.of
                 offset = float(cm[:-2]) / 100.0 if cm.endswith("cm") else float("nan")
             except ValueError:
                 offset = float("nan")
-            if not (np.isfinite(offset) and offset >= 0):
-                raise InvalidInputError(f"--policy {spec!r}: expected oracle-grasp+<N>cm:DIR, e.g. oracle-grasp+3cm:DIR")
+            if np.isnan(offset):
+                raise InvalidInputError(f"--policy {spec!r}: expected oracle-{kind}+<N>cm:DIR, e.g. oracle-grasp+3cm:DIR")
         if not Path(d).is_dir():
             raise InvalidInputError(f"--policy {spec!r}: {d!r} is not a checkpoint directory")
         return OracleGraspPolicy.from_checkpoint(d, offset, kind)

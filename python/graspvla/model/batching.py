@@ -60,12 +60,14 @@ class Collator:
         """A normalised goal as its bin tokens decode (what the expert reads at inference)."""
         return torch.from_numpy(self.layout.bins.decode(self.layout.bins.encode(g[None]))[0]).float()
 
-    def _noisy_goal(self, goal: Any, proprio_norm: np.ndarray, gen: torch.Generator | None) -> np.ndarray | None:
+    def _noisy_goal(self, goal: Any, proprio_norm: np.ndarray, seed: Any = None) -> np.ndarray | None:
         """The normalised goal moved by ``u * N(0, I) * expert_goal_noise`` [m] in x, y, z (see
-        :class:`GraspVLAConfig`), for an open hand only; None when off or closed."""
+        :class:`GraspVLAConfig`), for an open hand only; None when off or closed. ``seed``: the
+        sample's, for a reproducible move (offset from the flow-noise stream of that seed)."""
         c = self.config
         if c.expert_goal_noise <= 0 or not proprio_norm[-1] > 0:  # normalised gripper: open > 0
             return None
+        gen = torch.Generator().manual_seed(int(seed) + 7919) if seed is not None else None
         raw = np.asarray(goal, dtype=np.float64).reshape(c.goal_dim).copy()
         u = float(torch.rand(1, generator=gen))
         raw[:3] += u * c.expert_goal_noise * torch.randn(3, generator=gen, dtype=torch.float64).numpy()
@@ -99,16 +101,14 @@ class Collator:
                 g = self.norm.goal(np.asarray(s["goal"], dtype=np.float64).reshape(c.goal_dim))
                 a = self.norm.action(np.asarray(s["actions"], dtype=np.float64).reshape(c.chunk, c.action_dim))
                 p_tokens = p if c.use_proprio_position else without_position(p)
-                ids, lab, part = self.layout.sample_parts(s["instruction"], box, p_tokens, g, vis, goal_supervised=pag)
+                # the expert may read a moved grasp (expert_goal_noise); the labels stay the true tokens
+                g_in = self._noisy_goal(s["goal"], p[1], s.get("seed"))
+                ids, lab, part = self.layout.sample_parts(s["instruction"], box, p_tokens, g, vis, goal_supervised=pag,
+                                                          goal_input_norm=g_in)
                 proprio.append(torch.from_numpy(p).float())
                 # as the expert sees it at inference: decoded from its bin token
                 goals.append(self._decoded(g))
-                gen = torch.Generator().manual_seed(int(s["seed"]) + 7919) if "seed" in s else None
-                g_in = self._noisy_goal(s["goal"], p[1], gen)
-                if g_in is not None:  # the expert reads a moved grasp; the labels stay the true tokens
-                    ids = self.layout.sample_parts(s["instruction"], box, p_tokens, g_in, vis, goal_supervised=pag)[0]
-                    g = g_in
-                expert_goals.append(self._decoded(g))
+                expert_goals.append(goals[-1] if g_in is None else self._decoded(g_in))
                 actions.append(torch.from_numpy(a).float())
                 is_action.append(True)
             elif kind == "grounding":

@@ -100,9 +100,12 @@ class Layout:
 
     def sample_parts(self, instruction: str, box_norm: np.ndarray | None, proprio_norm: np.ndarray | None,
                      goal_norm: np.ndarray | None, box_visible: tuple[bool, ...] | None = None,
-                     goal_supervised: bool = True) -> tuple[list[int], list[int], list[int]]:
+                     goal_supervised: bool = True, goal_input_norm: np.ndarray | None = None,
+                     ) -> tuple[list[int], list[int], list[int]]:
         """:meth:`sample` plus ``parts``: per label position, ``PART_BOX`` / ``PART_GOAL`` /
-        ``PART_EOS`` for a supervised label of that kind, else ``PART_NONE`` (for per-part losses)."""
+        ``PART_EOS`` for a supervised label of that kind, else ``PART_NONE`` (for per-part losses).
+        ``goal_input_norm``: the grasp-pose tokens of the input sequence come from this goal
+        instead, while their labels stay those of ``goal_norm`` (``expert_goal_noise``)."""
         c = self.config
         ids = self.head(instruction)
         sup = [False] * len(ids)
@@ -126,6 +129,9 @@ class Layout:
         n = len(ids)
         labels = [ids[p + 1] if p + 1 < n and sup[p + 1] else IGNORE for p in range(n)]
         parts = [kind[p + 1] if p + 1 < n and sup[p + 1] else self.PART_NONE for p in range(n)]
+        if goal_input_norm is not None and c.use_pag and proprio_norm is not None and goal_norm is not None:
+            at = n - 1 - c.goal_dim  # the goal tokens sit just before EOS
+            ids[at:n - 1] = self.bins.encode(np.asarray(goal_input_norm).reshape(-1)).tolist()
         return ids, labels, parts
 
     def pack(self, seqs: list[tuple[list[int], list[int]]], left: bool = False) -> Prefix:
