@@ -19,7 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "expert's privileged grasp in place of its grasp tokens), or 'oracle-grasp+3cm:DIR' (that grasp "
                         "moved 3 cm in a random horizontal direction per trial: the precision the model needs), or "
                         "'oracle-position:DIR' / 'oracle-orientation:DIR' (only that part of the expert's grasp, "
-                        "the rest the model's own)")
+                        "the rest the model's own), or 'calibrated:DIR' / 'calibrated-xy:DIR' (that model with the "
+                        "cameras' calibration: the grasp position's xyz / xy triangulated from where the views' "
+                        "target keypoints point)")
     p.add_argument("--conditions", default="basic,lighting,background,distractors,height",
                    help="comma-separated test sets")
     p.add_argument("--synthetic", default="mug,bottle,can,box,banana", help="categories seen in action data")
@@ -64,6 +66,13 @@ def make_policy(spec: str) -> Any:
         if not Path(d).is_dir():
             raise InvalidInputError(f"--policy {spec!r}: {d!r} is not a checkpoint directory")
         return OracleGraspPolicy.from_checkpoint(d, offset, kind)
+    head, sep, d = spec.partition(":")
+    if sep and head in ("calibrated", "calibrated-xy"):
+        from graspvla.eval.model_policy import ModelPolicy
+
+        if not Path(d).is_dir():
+            raise InvalidInputError(f"--policy {spec!r}: {d!r} is not a checkpoint directory")
+        return ModelPolicy.from_checkpoint(d, calibrated_axes="xy" if head == "calibrated-xy" else "xyz")
     if Path(spec).is_dir():
         from graspvla.eval.model_policy import ModelPolicy
 

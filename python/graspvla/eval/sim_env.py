@@ -236,6 +236,10 @@ class SimGraspEnv:
             "instruction": self.scene.instruction,
             "proprio": np.array(self._history),
             "tcp_pose": self.sim.tcp_pose(),
+            # the cameras' calibration (what a hand-eye calibrated cell knows; policies ignore it
+            # unless asked, as GraspVLA's protocol has none)
+            "cameras": {cam: {"intrinsics": self.sim.camera_intrinsics(cam), "pose": self.sim.camera_pose(cam),
+                              "size": tuple(self.config.image_size)} for cam in ("front", "side")},
             # privileged state, for scripted baselines only (a learned policy must not read it)
             "privileged": {"target_pose": pose, "target_vertices": verts, "table_z": self.scene.table_height},
         }

@@ -29,7 +29,8 @@ class Generation:
 def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], proprio: torch.Tensor,
              use_cache: bool = True, constrained: bool = True, generator: torch.Generator | None = None,
              noise: torch.Tensor | None = None, integrator: str = "torch", compile_step: bool = False,
-             goal: torch.Tensor | np.ndarray | None = None) -> Generation:
+             goal: torch.Tensor | np.ndarray | None = None,
+             position: torch.Tensor | np.ndarray | None = None) -> Generation:
     """images (B, V, 3, S, S) in [0, 1]; proprio (B, 2, 7) normalised. Greedy decoding of the
     box and goal tokens (``constrained``: bin tokens only, else the whole vocabulary as the
     original), then ``flow_steps`` steps from t = 1 (noise) to t = 0 (actions).
@@ -44,7 +45,15 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     box is still predicted), so the action expert moves to a grasp chosen elsewhere (a user's
     grasp detector, or the privileged grasp in diagnostics); requires a PAG model. A model
     with ``grasp_head`` takes the grasp position from its head and decodes only the
-    orientation tokens."""
+    orientation tokens.
+
+    ``position`` (B, 3) normalised: a grasp position chosen elsewhere (e.g. triangulated from
+    calibrated cameras, :mod:`graspvla.model.calibration`) in place of the head's or the LM's;
+    NaN entries are still the model's own. The orientation tokens are decoded after it. It may
+    be a callable ``f(maps) -> (B, 3)`` evaluated after the vision towers on ``maps``
+    (B, V, H, W): where each view's queried keypoint 0 puts the named object, as
+    log-probabilities over the towers' cells (:func:`target_log_probs`); needs such a model.
+    Exclusive with ``goal``."""
     c = model.config
     if not c.use_proprio_history:  # the model was trained without its recent motion
         proprio = proprio[:, -1:].expand(-1, 2, -1)
@@ -59,12 +68,26 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
         given = np.asarray(goal.detach().cpu() if isinstance(goal, torch.Tensor) else goal, dtype=np.float64)
         if given.shape != (B, c.goal_dim) or not np.all(np.isfinite(given)):
             raise ValueError(f"generate: goal must be finite with shape ({B}, {c.goal_dim}), got {given.shape}")
+    locate = position if callable(position) else None
+    if position is not None:
+        if goal is not None:
+            raise ValueError("generate: pass goal= (a whole grasp) or position= (its position), not both")
+        if not c.use_pag:
+            raise ValueError("generate: position= needs a model with Progressive Action Generation (use_pag)")
+        if locate is not None and not any(v.keypoints and v.target_keypoint > 0 for v in c.vision):
+            raise ValueError("generate: a callable position= needs towers with a queried keypoint (target_keypoint)")
+        if locate is None:
+            position = _check_position(position, B)
     prefix = layout.pack([(layout.head(s), [-100] * len(layout.head(s))) for s in instructions], left=True)
     t0 = time.perf_counter()
     head_pos = None
-    if c.grasp_head and given is None:  # the grasp position from the keypoints (see grasp_head.py)
+    use_head = c.grasp_head and given is None
+    if use_head or locate is not None:
         img, kp_scores = model.encode_images(images.to(dev), prefix, keypoint_scores=True)
-        head_pos = model.grasp_head(kp_scores).float().clamp(-1.0, 1.0).cpu().numpy().astype(np.float64)
+        if use_head:  # the grasp position from the keypoints (see grasp_head.py)
+            head_pos = model.grasp_head(kp_scores).float().clamp(-1.0, 1.0).cpu().numpy().astype(np.float64)
+        if locate is not None:
+            position = _check_position(locate(target_log_probs(model, kp_scores)), B)
     else:
         img = model.encode_images(images.to(dev), prefix)
     timings["vision"] = time.perf_counter() - t0
@@ -138,12 +161,20 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
         goal = layout.bins.decode(g_tok)
     elif c.use_pag:
         toks = []
+        given_pos = None if position is None else np.isfinite(position)
         if head_pos is not None:  # the head's position tokens, then the LM's orientation after them
+            if given_pos is not None:
+                head_pos = np.where(given_pos, np.clip(np.nan_to_num(position), -1.0, 1.0), head_pos)
             p_tok = torch.from_numpy(layout.bins.encode(head_pos)).to(dev)
             last_hidden = push(p_tok)
             toks = list(p_tok.unbind(1))
+        elif given_pos is not None:
+            forced = torch.from_numpy(layout.bins.encode(np.clip(np.nan_to_num(position), -1.0, 1.0))).to(dev)
         for _ in range(c.goal_dim - len(toks)):
             tok = pick(model.lm_head(last_hidden))
+            d = len(toks)
+            if head_pos is None and given_pos is not None and d < 3:  # the given entries replace the LM's
+                tok = torch.where(torch.from_numpy(given_pos[:, d]).to(dev), forced[:, d], tok)
             toks.append(tok)
             last_hidden = push(tok[:, None])
         goal = layout.bins.decode(torch.stack(toks, 1).cpu().numpy())
@@ -183,6 +214,27 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
             xt = xt - v / steps
     timings["flow"] = time.perf_counter() - t0
     return Generation(box=box, goal=goal, actions=xt.cpu().numpy(), timings=timings)
+
+
+def target_log_probs(model: GraspVLA, kp_scores: list[torch.Tensor]) -> np.ndarray:
+    """(B, V, H, W) float64: where each view's queried keypoint 0 puts the named object, as
+    log-probabilities over the cells (row 0 at the image top), the mean over the towers trained
+    to point at it (``target_keypoint`` > 0) whose grids match the first one's.
+    ``kp_scores``: :meth:`GraspVLA.encode_images`' per-tower keypoint scores (B, V, k, H, W)."""
+    towers = [v for v in model.config.vision if v.keypoints]
+    maps = [s[:, :, 0].float() for s, v in zip(kp_scores, towers) if v.target_keypoint > 0]
+    maps = [m for m in maps if m.shape == maps[0].shape]
+    out = torch.stack([m.flatten(2).log_softmax(-1).view_as(m) for m in maps]).mean(0)
+    return out.cpu().numpy().astype(np.float64)
+
+
+def _check_position(position: torch.Tensor | np.ndarray, B: int) -> np.ndarray:
+    """A given grasp position as float64 (B, 3); NaN allowed (the model's own), infinity not."""
+    p = np.asarray(position.detach().cpu() if isinstance(position, torch.Tensor) else position, dtype=np.float64)
+    if p.shape != (B, 3) or np.any(np.isinf(p)):
+        raise ValueError(f"generate: position must have shape ({B}, 3), finite or NaN (the model's own), got "
+                         f"{p.shape}")
+    return p
 
 
 def _compiled_denoise(model: GraspVLA):

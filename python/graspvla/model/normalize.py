@@ -65,6 +65,10 @@ class Normalizer:
     def goal(self, x: np.ndarray) -> np.ndarray:
         return self._n(_shift_roll(x, self.roll_offset), self.proprio_min[:6], self.proprio_max[:6])
 
+    def position(self, x: np.ndarray) -> np.ndarray:
+        """Grasp / TCP positions (..., 3) [m, base frame] -> normalised (the goal's first 3 values)."""
+        return self._n(x, self.proprio_min[:3], self.proprio_max[:3])
+
     def goal_inverse(self, x: np.ndarray) -> np.ndarray:
         return _shift_roll(self._u(x, self.proprio_min[:6], self.proprio_max[:6]), -self.roll_offset)
 

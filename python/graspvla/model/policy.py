@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -12,6 +12,7 @@ import torch
 
 from graspvla.errors import InvalidInputError
 from graspvla.model.batching import images_to_tensor
+from graspvla.model.calibration import CameraCalibration, locate_target
 from graspvla.model.generate import generate
 from graspvla.model.graspvla import GraspVLA
 from graspvla.model.normalize import Normalizer
@@ -24,12 +25,15 @@ class Observation:
     """front/side: uint8 HxWx3 RGB (square, resized to the model's size); instruction: e.g.
     "pick up the mug"; proprio: (N >= 1, 7) rows [x, y, z, roll, pitch, yaw, g] of the TCP
     in the base frame (sxyz, g in [0, 1], 1 = open), oldest first; the model uses rows
-    [-history_stride - 1] and [-1] as (history, current)."""
+    [-history_stride - 1] and [-1] as (history, current). cameras: optional calibration of
+    the (front, side) cameras at this observation, for cameras that move between episodes (a
+    policy built with ``calibration=`` uses that otherwise; see :mod:`graspvla.model.calibration`)."""
 
     front: np.ndarray
     side: np.ndarray
     instruction: str
     proprio: np.ndarray
+    cameras: Sequence[CameraCalibration] | None = None
 
     @property
     def front_image(self) -> np.ndarray:
@@ -46,6 +50,10 @@ class Prediction:
     grasp: np.ndarray  # (6,) grasp pose xyz + rpy, base frame
     actions: np.ndarray  # (H, 7) delta actions in robot units ((M, 7) when resampled to the control period)
     timings: dict[str, float]
+    #: calibrated cameras only: the named object's point triangulated from the views [m, base
+    #: frame] and the views' disagreement [m] (NaN / inf without calibration)
+    target_point: np.ndarray = field(default_factory=lambda: np.full(3, np.nan))
+    target_residual: float = float("inf")
 
     @property
     def grasp_pose(self) -> np.ndarray:
@@ -85,15 +93,36 @@ class GraspVLAPolicy:
     chunk's summed translation / Euler deltas and holds the gripper target; see
     :func:`graspvla.flow.resample`). Without limits and ``control_dt`` the result equals
     ``normalizer.action_inverse``.
+
+    With calibrated cameras (``calibration`` = (front, side) :class:`CameraCalibration`, or
+    per observation in :attr:`Observation.cameras`) the grasp position's ``calibrated_axes``
+    (``"xyz"`` or ``"xy"``) come from triangulating where each view's queried keypoint puts the
+    named object; the rest of the grasp is the model's own, decoded after it. When the views
+    disagree by more than ``max_ray_distance`` [m] (a keypoint on another object) the model's
+    own position is used. Needs a PAG model whose towers have a queried keypoint.
     """
 
     name = "graspvla"
+    #: benchmark environments: read the cameras' calibration from the observation dict's
+    #: ``"cameras"`` (see :meth:`observation_from_env`); off by default (GraspVLA's protocol)
+    env_cameras: bool = False
 
     def __init__(self, model: GraspVLA, normalizer: Normalizer, history_stride: int = 3, seed: int = 0,
                  constrained: bool = True, action_limits: tuple[Sequence[float], Sequence[float]] | None = None,
                  control_dt: float | None = None, chunk_dt: float = 0.3,
-                 resample_modes: Sequence[str] | None = None, goal_latch_distance: float | None = None) -> None:
+                 resample_modes: Sequence[str] | None = None, goal_latch_distance: float | None = None,
+                 calibration: Sequence[CameraCalibration] | None = None, calibrated_axes: str = "xyz",
+                 max_ray_distance: float = 0.025) -> None:
         self.model, self.norm = model.eval(), normalizer
+        self.calibration = self._check_cameras(calibration, "calibration")
+        if calibrated_axes not in ("xyz", "xy"):
+            raise InvalidInputError(f"calibrated_axes: expected 'xyz' or 'xy', got {calibrated_axes!r}")
+        if not (np.isfinite(max_ray_distance) and max_ray_distance > 0):
+            raise InvalidInputError(f"max_ray_distance: expected a finite distance > 0 [m], got {max_ray_distance}")
+        self.calibrated_axes, self.max_ray_distance = calibrated_axes, float(max_ray_distance)
+        #: [m, base frame] the box searched for the target with calibrated cameras: the range of
+        #: TCP positions in the training data (the normaliser's), where every training grasp lies
+        self.workspace = (normalizer.proprio_min[:3].copy(), normalizer.proprio_max[:3].copy())
         self.history_stride, self.constrained = history_stride, constrained
         self.generator = torch.Generator().manual_seed(seed)
         self._queue: deque[np.ndarray] = deque()
@@ -137,6 +166,21 @@ class GraspVLAPolicy:
         model, norm = from_pretrained(directory)
         return cls(model, norm, **kw)
 
+    def _check_cameras(self, cameras: Sequence[CameraCalibration] | None, what: str
+                       ) -> tuple[CameraCalibration, ...] | None:
+        if cameras is None:
+            return None
+        cams = tuple(cameras)
+        n = len(self.model.config.cameras)
+        if len(cams) != n or not all(isinstance(c, CameraCalibration) for c in cams):
+            raise InvalidInputError(f"{what}: expected {n} CameraCalibration (one per camera: "
+                                    f"{', '.join(self.model.config.cameras)}), got {len(cams)}")
+        c = self.model.config
+        if not (c.use_pag and any(v.keypoints and v.target_keypoint > 0 for v in c.vision)):
+            raise InvalidInputError(f"{what}: calibrated cameras need a PAG model whose towers have a queried "
+                                    "keypoint (target_keypoint > 0)")
+        return cams
+
     def _check(self, obs: Observation) -> None:
         for name in ("front", "side"):
             im = getattr(obs, name, None)
@@ -151,14 +195,40 @@ class GraspVLAPolicy:
         if not np.all(np.isfinite(p)):
             raise InvalidInputError("proprio: contains NaN or infinite values")
 
-    def predict_batch(self, observations: list[Observation],
-                      grasps: np.ndarray | None = None) -> list[Prediction]:
+    def predict_batch(self, observations: list[Observation], grasps: np.ndarray | None = None,
+                      positions: np.ndarray | None = None) -> list[Prediction]:
         """One prediction per observation. ``grasps`` (B, 6) [x, y, z, roll, pitch, yaw] TCP grasp
         poses in the base frame [m, rad, sxyz]: condition the action expert on these instead of
-        the model's own grasp tokens (e.g. from an external grasp detector)."""
+        the model's own grasp tokens (e.g. from an external grasp detector). ``positions``
+        (B, 3) [m, base frame]: only the grasp position (NaN entries: the model's own); the
+        model decodes the orientation after it. Without either, calibrated cameras (see the
+        class) give the position where they can."""
         c = self.model.config
         for o in observations:
             self._check(o)
+        if grasps is not None and positions is not None:
+            raise InvalidInputError("pass grasps (whole grasp poses) or positions, not both")
+        cams = [self._check_cameras(o.cameras, "observation cameras") or self.calibration for o in observations]
+        position: Any = None
+        tri: list[tuple[np.ndarray, float]] = [(np.full(3, np.nan), float("inf"))] * len(observations)
+        if positions is not None:
+            p = np.asarray(positions, dtype=np.float64)
+            if p.shape != (len(observations), 3) or np.any(np.isinf(p)):
+                raise InvalidInputError(f"positions: expected ({len(observations)}, 3), finite or NaN, got {p.shape}")
+            position = self.norm.position(p)
+        elif grasps is None and any(cam is not None for cam in cams):
+            lo, hi = self.workspace
+
+            def position(maps: np.ndarray) -> np.ndarray:  # (B, V, H, W) -> (B, 3) normalised
+                out = np.full((len(maps), 3), np.nan)
+                for k, (cam, m) in enumerate(zip(cams, maps)):
+                    if cam is None:
+                        continue
+                    tri[k] = xyz, residual = locate_target(cam, m, lo, hi)
+                    if residual <= self.max_ray_distance:
+                        n = len(self.calibrated_axes)
+                        out[k, :n] = self.norm.position(xyz)[:n]
+                return out
         goal = None
         if grasps is not None:
             g = np.asarray(grasps, dtype=np.float64)
@@ -173,14 +243,14 @@ class GraspVLAPolicy:
             prop.append(self.norm.proprio(np.stack([hist, p[-1]])))
         out = generate(self.model, images, [o.instruction for o in observations],
                        torch.tensor(np.array(prop), dtype=torch.float32), constrained=self.constrained,
-                       generator=self.generator, goal=goal)
+                       generator=self.generator, goal=goal, position=position)
         preds = []
         actions = self.postprocess_actions(out.actions)
         for k, o in enumerate(observations):
             h = np.asarray(o.front).shape[0]
             boxes = (out.box[k].reshape(2, 4) + 1.0) / 2.0 * h
             preds.append(Prediction(boxes=boxes, grasp=self.norm.goal_inverse(out.goal[k]), actions=actions[k],
-                                    timings=dict(out.timings)))
+                                    timings=dict(out.timings), target_point=tri[k][0], target_residual=tri[k][1]))
         return preds
 
     def predict_action_chunk(self, obs: Observation, grasp: np.ndarray | None = None) -> Prediction:
@@ -222,13 +292,22 @@ class GraspVLAPolicy:
         return None
 
     @staticmethod
-    def observation_from_env(observation: dict[str, Any]) -> Observation:
-        """A benchmark environment's observation dict as the model's :class:`Observation`."""
+    def observation_from_env(observation: dict[str, Any], cameras: Sequence[str] | None = None) -> Observation:
+        """A benchmark environment's observation dict as the model's :class:`Observation`;
+        ``cameras``: the names whose calibration (``observation["cameras"][name]``, a
+        :meth:`CameraCalibration.to_dict` layout) the observation carries."""
         proprio = np.asarray(observation["proprio"], dtype=np.float64).copy()
         proprio[:, 6] = (proprio[:, 6] + 1.0) / 2.0  # env gripper -1/+1 -> model [0, 1]
-        return Observation(observation["front"], observation["side"], observation["instruction"], proprio)
+        cams = None
+        if cameras is not None:
+            given = observation.get("cameras")
+            if not isinstance(given, dict) or any(n not in given for n in cameras):
+                raise InvalidInputError(f"the environment's observation has no calibration of the cameras {list(cameras)}")
+            cams = tuple(CameraCalibration.from_dict(given[n]) for n in cameras)
+        return Observation(observation["front"], observation["side"], observation["instruction"], proprio, cams)
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
-        pred = self.predict_action_chunk(self.observation_from_env(observation), grasp=self.grasp_for(observation))
+        obs = self.observation_from_env(observation, self.model.config.cameras if self.env_cameras else None)
+        pred = self.predict_action_chunk(obs, grasp=self.grasp_for(observation))
         self.last_prediction = pred
         return pred.actions
