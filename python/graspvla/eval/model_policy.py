@@ -15,15 +15,15 @@ class ModelPolicy(GraspVLAPolicy):
     """A :class:`GraspVLAPolicy` named after its checkpoint (``graspvla`` or ``no-pag``)."""
 
     @classmethod
-    def from_checkpoint(cls, directory: str, calibrated_axes: str | None = None) -> ModelPolicy:
+    def from_checkpoint(cls, directory: str, calibrated_axes: str | None = None, **kw: Any) -> ModelPolicy:
         """``calibrated_axes`` ("xyz" or "xy"): read the environment's camera calibration and take
         those axes of the grasp position from the triangulated target (see
         :class:`GraspVLAPolicy`); named ``graspvla+calibrated`` (``-xy``)."""
         if calibrated_axes is None:
-            policy = cls.from_pretrained(directory)
+            policy = cls.from_pretrained(directory, **kw)
             policy.name = "graspvla" if policy.model.config.use_pag else "no-pag"
             return policy  # type: ignore[return-value]
-        policy = cls.from_pretrained(directory, calibrated_axes=calibrated_axes)
+        policy = cls.from_pretrained(directory, calibrated_axes=calibrated_axes, **kw)
         c = policy.model.config
         if not (c.use_pag and any(v.keypoints and v.target_keypoint > 0 for v in c.vision)):
             from graspvla.errors import InvalidInputError

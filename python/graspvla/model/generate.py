@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +31,8 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
              use_cache: bool = True, constrained: bool = True, generator: torch.Generator | None = None,
              noise: torch.Tensor | None = None, integrator: str = "torch", compile_step: bool = False,
              goal: torch.Tensor | np.ndarray | None = None,
-             position: torch.Tensor | np.ndarray | None = None) -> Generation:
+             position: torch.Tensor | np.ndarray | Callable[[np.ndarray], np.ndarray] | None = None,
+             goal_bias: np.ndarray | None = None) -> Generation:
     """images (B, V, 3, S, S) in [0, 1]; proprio (B, 2, 7) normalised. Greedy decoding of the
     box and goal tokens (``constrained``: bin tokens only, else the whole vocabulary as the
     original), then ``flow_steps`` steps from t = 1 (noise) to t = 0 (actions).
@@ -53,7 +55,11 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     be a callable ``f(maps) -> (B, 3)`` evaluated after the vision towers on ``maps``
     (B, V, H, W): where each view's queried keypoint 0 puts the named object, as
     log-probabilities over the towers' cells (:func:`target_log_probs`); needs such a model.
-    Exclusive with ``goal``."""
+    Exclusive with ``goal``.
+
+    ``goal_bias`` (B, goal_dim, n_bins): added to the grasp tokens' bin logits before the
+    greedy choice (e.g. a prior on the yaw, see :class:`graspvla.model.policy.GraspVLAPolicy`);
+    entries of a given position are not decoded and ignore it."""
     c = model.config
     if not c.use_proprio_history:  # the model was trained without its recent motion
         proprio = proprio[:, -1:].expand(-1, 2, -1)
@@ -78,6 +84,12 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
             raise ValueError("generate: a callable position= needs towers with a queried keypoint (target_keypoint)")
         if locate is None:
             position = _check_position(position, B)
+    bins_lo, bins_hi = layout.bins.first_id, layout.bins.vocab_size  # (rows above bin_base, e.g. <PAD>, are not bins)
+    if goal_bias is not None:
+        goal_bias = np.asarray(goal_bias, dtype=np.float32)
+        if goal_bias.shape != (B, c.goal_dim, bins_hi - bins_lo) or not np.all(np.isfinite(goal_bias)):
+            raise ValueError(f"generate: goal_bias must be finite with shape ({B}, {c.goal_dim}, {bins_hi - bins_lo}), "
+                             f"got {goal_bias.shape}")
     prefix = layout.pack([(layout.head(s), [-100] * len(layout.head(s))) for s in instructions], left=True)
     t0 = time.perf_counter()
     head_pos = None
@@ -97,7 +109,6 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     T0 = x.shape[1]
     n_suffix = 2 + c.chunk
     capacity = T0 + (8 + c.goal_dim if c.use_pag else 0) + 2 * c.proprio_dim + 1 + n_suffix
-    bins_lo, bins_hi = layout.bins.first_id, layout.bins.vocab_size  # (rows above bin_base, e.g. <PAD>, are not bins)
 
     def pick(logits: torch.Tensor) -> torch.Tensor:
         if constrained:
@@ -171,8 +182,12 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
         elif given_pos is not None:
             forced = torch.from_numpy(layout.bins.encode(np.clip(np.nan_to_num(position), -1.0, 1.0))).to(dev)
         for _ in range(c.goal_dim - len(toks)):
-            tok = pick(model.lm_head(last_hidden))
             d = len(toks)
+            logits = model.lm_head(last_hidden)
+            if goal_bias is not None:
+                logits = logits.clone()
+                logits[:, bins_lo:bins_hi] += torch.from_numpy(goal_bias[:, d]).to(logits)
+            tok = pick(logits)
             if head_pos is None and given_pos is not None and d < 3:  # the given entries replace the LM's
                 tok = torch.where(torch.from_numpy(given_pos[:, d]).to(dev), forced[:, d], tok)
             toks.append(tok)
@@ -218,14 +233,14 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
 
 def target_log_probs(model: GraspVLA, kp_scores: list[torch.Tensor]) -> np.ndarray:
     """(B, V, H, W) float64: where each view's queried keypoint 0 puts the named object, as
-    log-probabilities over the cells (row 0 at the image top), the mean over the towers trained
-    to point at it (``target_keypoint`` > 0) whose grids match the first one's.
+    log-probabilities over the cells (row 0 at the image top): the normalised geometric mean of
+    the towers trained to point at it (``target_keypoint`` > 0) whose grids match the first one's.
     ``kp_scores``: :meth:`GraspVLA.encode_images`' per-tower keypoint scores (B, V, k, H, W)."""
     towers = [v for v in model.config.vision if v.keypoints]
     maps = [s[:, :, 0].float() for s, v in zip(kp_scores, towers) if v.target_keypoint > 0]
     maps = [m for m in maps if m.shape == maps[0].shape]
-    out = torch.stack([m.flatten(2).log_softmax(-1).view_as(m) for m in maps]).mean(0)
-    return out.cpu().numpy().astype(np.float64)
+    mean = torch.stack([m.flatten(2).log_softmax(-1) for m in maps]).mean(0)
+    return mean.double().log_softmax(-1).view(maps[0].shape).cpu().numpy()
 
 
 def _check_position(position: torch.Tensor | np.ndarray, B: int) -> np.ndarray:

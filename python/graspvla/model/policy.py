@@ -74,6 +74,33 @@ class Policy(Protocol):
     """What eval / serve / control code calls: a chunk per observation, or one action per
     control tick from an internal queue, and ``reset`` between episodes."""
 
+    def _fused_target(self, estimate: np.ndarray | None, hand: np.ndarray) -> np.ndarray | None:
+        """This stream's target [m] after a new ``estimate`` (None: none this query) with the
+        hand at ``hand`` (see the class); None while nothing is kept."""
+        if estimate is not None and (self.goal_latch_distance <= 0
+                                     or np.linalg.norm(hand - estimate) >= self.goal_latch_distance):
+            self._targets.append(np.asarray(estimate, dtype=np.float64).copy())
+        if not self._targets:
+            return None
+        pts = np.array(self._targets)
+        near = np.linalg.norm(pts[:, None] - pts[None], axis=-1) <= self.target_merge_distance
+        support = near.sum(1)
+        best = len(pts) - 1 - int(np.argmax(support[::-1]))  # the latest of the best supported
+        return pts[near[best]].mean(0)
+
+    def orientation_bias(self, hand_rpy: np.ndarray) -> np.ndarray:
+        """(B, goal_dim, n_bins) grasp-token logit bias of ``orientation_prior`` for hands at
+        ``hand_rpy`` (B, 3) [rad, sxyz]: ``kappa * cos(k (angle_bin - angle_hand))`` on the roll,
+        pitch (k = 1) and yaw (k = 2) tokens, 0 on the position tokens."""
+        bins = self.model.layout.bins
+        ids = np.arange(bins.first_id, bins.vocab_size)
+        angles = self.norm.goal_inverse(np.repeat(bins.decode(ids)[:, None], 6, 1))[:, 3:6]  # the bins' rpy [rad]
+        hand = np.asarray(hand_rpy, dtype=np.float64).reshape(-1, 3)
+        out = np.zeros((len(hand), self.model.config.goal_dim, len(ids)), dtype=np.float32)
+        for d, k in ((0, 1.0), (1, 1.0), (2, 2.0)):
+            out[:, 3 + d] = self.orientation_prior * np.cos(k * (angles[None, :, d] - hand[:, d, None]))
+        return out
+
     def predict_action_chunk(self, obs: Observation) -> Prediction: ...
 
     def select_action(self, obs: Observation) -> np.ndarray: ...
@@ -99,7 +126,21 @@ class GraspVLAPolicy:
     (``"xyz"`` or ``"xy"``) come from triangulating where each view's queried keypoint puts the
     named object; the rest of the grasp is the model's own, decoded after it. When the views
     disagree by more than ``max_ray_distance`` [m] (a keypoint on another object) the model's
-    own position is used. Needs a PAG model whose towers have a queried keypoint.
+    own position is used. Needs a PAG model whose towers have a queried keypoint. Over one
+    stream (:meth:`predict_action_chunk`) the estimates are fused, as the object stands still
+    until grasped: those taken while the hand was at least ``goal_latch_distance`` from them
+    (before it can hide the object) are kept, and the position is the mean of the largest group
+    of them within ``target_merge_distance`` [m] of one another (the latest group on a tie), so
+    one query that sees another object or the hand does not move the target.
+
+    ``orientation_prior`` (kappa >= 0, nats): when the model decodes its own grasp, its
+    orientation tokens' logits get a preference for the hand's current orientation:
+    ``kappa * cos(roll - roll_hand)``, ``kappa * cos(pitch - pitch_hand)`` and
+    ``kappa * cos(2 (yaw - yaw_hand))`` (period pi for the yaw: a two-finger grasp is the same
+    turned by pi about its approach axis). Where the model is sure (a box's narrow side) a few
+    nats decide nothing; where it is not (any yaw suits a can) it stops the grasp orientation
+    from jumping between queries, which makes the hand chase a new wrist angle every chunk.
+    0 = the plain argmax.
     """
 
     name = "graspvla"
@@ -112,7 +153,8 @@ class GraspVLAPolicy:
                  control_dt: float | None = None, chunk_dt: float = 0.3,
                  resample_modes: Sequence[str] | None = None, goal_latch_distance: float | None = None,
                  calibration: Sequence[CameraCalibration] | None = None, calibrated_axes: str = "xyz",
-                 max_ray_distance: float = 0.025) -> None:
+                 max_ray_distance: float = 0.025, orientation_prior: float = 0.0,
+                 target_merge_distance: float = 0.03) -> None:
         self.model, self.norm = model.eval(), normalizer
         self.calibration = self._check_cameras(calibration, "calibration")
         if calibrated_axes not in ("xyz", "xy"):
@@ -120,6 +162,14 @@ class GraspVLAPolicy:
         if not (np.isfinite(max_ray_distance) and max_ray_distance > 0):
             raise InvalidInputError(f"max_ray_distance: expected a finite distance > 0 [m], got {max_ray_distance}")
         self.calibrated_axes, self.max_ray_distance = calibrated_axes, float(max_ray_distance)
+        if not (np.isfinite(orientation_prior) and orientation_prior >= 0):
+            raise InvalidInputError(f"orientation_prior: expected a finite kappa >= 0 [nats], got {orientation_prior}")
+        self.orientation_prior = float(orientation_prior)
+        if not (np.isfinite(target_merge_distance) and target_merge_distance > 0):
+            raise InvalidInputError(f"target_merge_distance: expected a finite distance > 0 [m], got {target_merge_distance}")
+        self.target_merge_distance = float(target_merge_distance)
+        self._targets: list[np.ndarray] = []  # this stream's kept target estimates [m]
+        self._fuse = False  # set by predict_action_chunk: fuse this single observation's estimate
         #: [m, base frame] the box searched for the target with calibrated cameras: the range of
         #: TCP positions in the training data (the normaliser's), where every training grasp lies
         self.workspace = (normalizer.proprio_min[:3].copy(), normalizer.proprio_max[:3].copy())
@@ -225,10 +275,19 @@ class GraspVLAPolicy:
                     if cam is None:
                         continue
                     tri[k] = xyz, residual = locate_target(cam, m, lo, hi)
-                    if residual <= self.max_ray_distance:
+                    ok = residual <= self.max_ray_distance
+                    if self._fuse:
+                        hand = np.asarray(observations[k].proprio, dtype=np.float64)[-1, :3]
+                        xyz = self._fused_target(xyz if ok else None, hand)
+                        ok = xyz is not None
+                    if ok:
                         n = len(self.calibrated_axes)
                         out[k, :n] = self.norm.position(xyz)[:n]
                 return out
+        bias = None
+        if grasps is None and self.orientation_prior > 0 and self.model.config.use_pag:
+            bias = self.orientation_bias(np.array([np.asarray(o.proprio, dtype=np.float64)[-1, 3:6]
+                                                   for o in observations]))
         goal = None
         if grasps is not None:
             g = np.asarray(grasps, dtype=np.float64)
@@ -243,7 +302,7 @@ class GraspVLAPolicy:
             prop.append(self.norm.proprio(np.stack([hist, p[-1]])))
         out = generate(self.model, images, [o.instruction for o in observations],
                        torch.tensor(np.array(prop), dtype=torch.float32), constrained=self.constrained,
-                       generator=self.generator, goal=goal, position=position)
+                       generator=self.generator, goal=goal, position=position, goal_bias=bias)
         preds = []
         actions = self.postprocess_actions(out.actions)
         for k, o in enumerate(observations):
@@ -252,6 +311,33 @@ class GraspVLAPolicy:
             preds.append(Prediction(boxes=boxes, grasp=self.norm.goal_inverse(out.goal[k]), actions=actions[k],
                                     timings=dict(out.timings), target_point=tri[k][0], target_residual=tri[k][1]))
         return preds
+
+    def _fused_target(self, estimate: np.ndarray | None, hand: np.ndarray) -> np.ndarray | None:
+        """This stream's target [m] after a new ``estimate`` (None: none this query) with the
+        hand at ``hand`` (see the class); None while nothing is kept."""
+        if estimate is not None and (self.goal_latch_distance <= 0
+                                     or np.linalg.norm(hand - estimate) >= self.goal_latch_distance):
+            self._targets.append(np.asarray(estimate, dtype=np.float64).copy())
+        if not self._targets:
+            return None
+        pts = np.array(self._targets)
+        near = np.linalg.norm(pts[:, None] - pts[None], axis=-1) <= self.target_merge_distance
+        support = near.sum(1)
+        best = len(pts) - 1 - int(np.argmax(support[::-1]))  # the latest of the best supported
+        return pts[near[best]].mean(0)
+
+    def orientation_bias(self, hand_rpy: np.ndarray) -> np.ndarray:
+        """(B, goal_dim, n_bins) grasp-token logit bias of ``orientation_prior`` for hands at
+        ``hand_rpy`` (B, 3) [rad, sxyz]: ``kappa * cos(k (angle_bin - angle_hand))`` on the roll,
+        pitch (k = 1) and yaw (k = 2) tokens, 0 on the position tokens."""
+        bins = self.model.layout.bins
+        ids = np.arange(bins.first_id, bins.vocab_size)
+        angles = self.norm.goal_inverse(np.repeat(bins.decode(ids)[:, None], 6, 1))[:, 3:6]  # the bins' rpy [rad]
+        hand = np.asarray(hand_rpy, dtype=np.float64).reshape(-1, 3)
+        out = np.zeros((len(hand), self.model.config.goal_dim, len(ids)), dtype=np.float32)
+        for d, k in ((0, 1.0), (1, 1.0), (2, 2.0)):
+            out[:, 3 + d] = self.orientation_prior * np.cos(k * (angles[None, :, d] - hand[:, d, None]))
+        return out
 
     def predict_action_chunk(self, obs: Observation, grasp: np.ndarray | None = None) -> Prediction:
         """One chunk for one stream of observations (call :meth:`reset` between episodes).
@@ -268,7 +354,11 @@ class GraspVLAPolicy:
         far = self._far_grasp
         if d > 0 and far is not None and np.linalg.norm(hand - far[:3]) < d:
             return self.predict_batch([obs], far[None])[0]
-        pred = self.predict_batch([obs])[0]
+        self._fuse = True
+        try:
+            pred = self.predict_batch([obs])[0]
+        finally:
+            self._fuse = False
         if d > 0 and np.all(np.isfinite(pred.grasp)):
             if np.linalg.norm(hand - pred.grasp[:3]) >= d:
                 self._far_grasp = np.asarray(pred.grasp, dtype=np.float64).copy()
@@ -286,6 +376,7 @@ class GraspVLAPolicy:
     def reset(self) -> None:
         self._queue.clear()
         self._far_grasp = None
+        self._targets = []
 
     def grasp_for(self, observation: dict[str, Any]) -> np.ndarray | None:
         """The grasp (6,) to hand the model for this environment observation; None = its own."""

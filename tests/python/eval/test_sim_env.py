@@ -258,3 +258,53 @@ def test_partial_oracles_mix_the_experts_and_the_models_grasp(env: SimGraspEnv, 
     np.testing.assert_allclose(gr[3:], want[3:])
     pos.reset()
     assert np.all(np.isfinite(pos.act(obs)))
+
+
+def test_observation_cameras_triangulate_the_rendered_target(env: SimGraspEnv) -> None:
+    """The calibration in the observation matches MuJoCo's renderer: the centres of the target's
+    segmentation in the two rendered views triangulate to the target (a few mm: the centres of
+    a solid's two silhouettes are not the image of one point)."""
+    from graspvla.model.calibration import CameraCalibration, triangulate
+
+    obs = env.reset(3, CONDITIONS["basic"], "can")
+    cams = [CameraCalibration.from_dict(obs["cameras"][n]) for n in ("front", "side")]
+    pts = []
+    for name, cam in zip(("front", "side"), cams):
+        seg = env.sim.render_segmentation(name)
+        ys, xs = np.nonzero(seg == env.scene.target.id)
+        h, w = seg.shape
+        pts.append([(xs.mean() + 0.5) / w * 2 - 1, (ys.mean() + 0.5) / h * 2 - 1])
+    x, residual = triangulate(cams, np.array(pts))
+    target, _ = env.object_centres()
+    assert residual < 0.01 and np.linalg.norm(x - target) < 0.015
+
+
+def test_calibrated_policy_spec_reads_the_environments_cameras(env: SimGraspEnv, tmp_path) -> None:
+    import torch
+
+    from graspvla.cli.eval import make_policy
+    from graspvla.errors import InvalidInputError
+    from graspvla.model import GraspVLA, Normalizer, preset
+    from graspvla.model.checkpoint import save_pretrained
+
+    torch.manual_seed(0)
+    lo = np.r_[0.2, -0.4, -0.1, -1.0, -1.5, -np.pi, 0.0]
+    hi = np.r_[0.8, 0.4, 0.5, 1.0, 1.5, np.pi, 1.0]
+    norm = Normalizer(lo, hi, -np.ones(7) * 0.05, np.ones(7) * 0.05, roll_offset=float(np.pi))
+    save_pretrained(GraspVLA(preset("tiny-ground")), norm, tmp_path / "m")
+    policy = make_policy(f"calibrated:{tmp_path / 'm'}")
+    assert policy.name == "graspvla+calibrated" and policy.env_cameras
+    policy.max_ray_distance = 10.0  # an untrained model's maps: accept what they say
+    obs = env.reset(3, CONDITIONS["basic"], "can")
+    policy.reset()
+    assert np.all(np.isfinite(policy.act(obs)))
+    pred = policy.last_prediction
+    assert np.all(np.isfinite(pred.target_point))
+    np.testing.assert_allclose(pred.grasp[:3], np.clip(pred.target_point, lo[:3], hi[:3]),
+                               atol=float(np.max(hi[:3] - lo[:3])) / 255 + 1e-9)
+    assert make_policy(f"calibrated-xy:{tmp_path / 'm'}").calibrated_axes == "xy"
+    save_pretrained(GraspVLA(preset("tiny")), norm, tmp_path / "plain")  # no queried keypoint
+    with pytest.raises(InvalidInputError, match="queried keypoint"):
+        make_policy(f"calibrated:{tmp_path / 'plain'}")
+    with pytest.raises(InvalidInputError, match="not a checkpoint directory"):
+        make_policy(f"calibrated:{tmp_path / 'missing'}")
