@@ -38,6 +38,7 @@ def test_cli_help_and_demo(tmp_path: Path) -> None:
     grasping = report["closed-loop grasping in MuJoCo"]
     assert grasping["executor"] == "control_loop" and grasping["loop_ticks"] > 0  # through the 1 kHz loop
     assert grasping["model_given_grasp_success"] in ("0/1", "1/1")  # the action expert given the grasp
+    assert grasping["model_calibrated_success"] in ("0/1", "1/1")  # the model with calibrated cameras
 
 
 def test_cli_eval_quick(tmp_path: Path) -> None:

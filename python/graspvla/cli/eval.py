@@ -21,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "'oracle-position:DIR' / 'oracle-orientation:DIR' (only that part of the expert's grasp, "
                         "the rest the model's own), or 'calibrated:DIR' / 'calibrated-xy:DIR' (that model with the "
                         "cameras' calibration: the grasp position's xyz / xy triangulated from where the views' "
-                        "target keypoints point)")
+                        "target keypoints point, fused over the trial, and the orientation prior)")
     p.add_argument("--conditions", default="basic,lighting,background,distractors,height",
                    help="comma-separated test sets")
     p.add_argument("--synthetic", default="mug,bottle,can,box,banana", help="categories seen in action data")

@@ -8,7 +8,11 @@ import numpy as np
 
 from graspvla.model.policy import GraspVLAPolicy
 
-__all__ = ["ModelPolicy", "OracleGraspPolicy"]
+__all__ = ["CALIBRATED_ORIENTATION_PRIOR", "ModelPolicy", "OracleGraspPolicy"]
+
+#: the ``calibrated`` rows' ``orientation_prior`` [nats]: on the shipped checkpoint 23/60 basic
+#: trials with it, 20/60 without (README, "Calibrated cameras")
+CALIBRATED_ORIENTATION_PRIOR = 2.0
 
 
 class ModelPolicy(GraspVLAPolicy):
@@ -16,22 +20,31 @@ class ModelPolicy(GraspVLAPolicy):
 
     @classmethod
     def from_checkpoint(cls, directory: str, calibrated_axes: str | None = None, **kw: Any) -> ModelPolicy:
-        """``calibrated_axes`` ("xyz" or "xy"): read the environment's camera calibration and take
-        those axes of the grasp position from the triangulated target (see
-        :class:`GraspVLAPolicy`); named ``graspvla+calibrated`` (``-xy``)."""
-        if calibrated_axes is None:
-            policy = cls.from_pretrained(directory, **kw)
-            policy.name = "graspvla" if policy.model.config.use_pag else "no-pag"
-            return policy  # type: ignore[return-value]
-        policy = cls.from_pretrained(directory, calibrated_axes=calibrated_axes, **kw)
+        """``calibrated_axes`` ("xyz" or "xy"): see :meth:`calibrated`; ``kw``: further
+        :class:`GraspVLAPolicy` arguments."""
+        policy = cls.from_pretrained(directory, **kw)
+        if calibrated_axes is not None:
+            prior = kw.get("orientation_prior", CALIBRATED_ORIENTATION_PRIOR)
+            return cls.calibrated(policy, calibrated_axes, prior, source=directory)
+        policy.name = "graspvla" if policy.model.config.use_pag else "no-pag"
+        return policy  # type: ignore[return-value]
+
+    @classmethod
+    def calibrated(cls, policy: GraspVLAPolicy, axes: str = "xyz",
+                   orientation_prior: float = CALIBRATED_ORIENTATION_PRIOR, source: str = "model") -> ModelPolicy:
+        """The same model and settings, reading the environment's camera calibration: the grasp
+        position's ``axes`` come from the views' target maps (see :class:`GraspVLAPolicy`), with
+        ``orientation_prior``; named ``graspvla+calibrated`` (``-xy``)."""
         c = policy.model.config
         if not (c.use_pag and any(v.keypoints and v.target_keypoint > 0 for v in c.vision)):
             from graspvla.errors import InvalidInputError
 
-            raise InvalidInputError(f"calibrated:{directory}: the model has no PAG or no queried keypoint to triangulate")
-        policy.env_cameras = True
-        policy.name = "graspvla+calibrated" + ("-xy" if calibrated_axes == "xy" else "")
-        return policy  # type: ignore[return-value]
+            raise InvalidInputError(f"calibrated:{source}: the model has no PAG or no queried keypoint to triangulate")
+        out = cls(policy.model, policy.norm, **{**policy.settings(), "calibrated_axes": axes,
+                                                "orientation_prior": orientation_prior})
+        out.env_cameras = True
+        out.name = "graspvla+calibrated" + ("-xy" if axes == "xy" else "")
+        return out
 
 
 class OracleGraspPolicy(ModelPolicy):
@@ -69,9 +82,7 @@ class OracleGraspPolicy(ModelPolicy):
 
         if not policy.model.config.use_pag:
             raise InvalidInputError(f"oracle-grasp:{source}: the model has no grasp tokens (no PAG) to replace")
-        out = cls(policy.model, policy.norm, history_stride=policy.history_stride, constrained=policy.constrained,
-                  action_limits=policy.action_limits, control_dt=policy.control_dt, chunk_dt=policy.chunk_dt,
-                  resample_modes=policy.resample_modes, goal_latch_distance=policy.goal_latch_distance)
+        out = cls(policy.model, policy.norm, **policy.settings())
         if not (np.isfinite(offset) and offset >= 0):
             raise InvalidInputError(f"oracle-grasp offset: expected a finite distance >= 0 [m], got {offset}")
         if keep not in ("grasp", "position", "orientation"):

@@ -197,6 +197,15 @@ class GraspVLAPolicy:
             raise InvalidInputError(f"resample_modes: one per action dimension ({A}), got {len(resample_modes)}")
         self.resample_modes = list(resample_modes)
 
+    def settings(self) -> dict[str, Any]:
+        """This policy's constructor arguments but the model and normaliser: a policy built with
+        ``type(p)(p.model, p.norm, **p.settings())`` post-processes and decodes as ``p`` does."""
+        return dict(history_stride=self.history_stride, constrained=self.constrained, action_limits=self.action_limits,
+                    control_dt=self.control_dt, chunk_dt=self.chunk_dt, resample_modes=list(self.resample_modes),
+                    goal_latch_distance=self.goal_latch_distance, calibration=self.calibration,
+                    calibrated_axes=self.calibrated_axes, max_ray_distance=self.max_ray_distance,
+                    orientation_prior=self.orientation_prior, target_merge_distance=self.target_merge_distance)
+
     def postprocess_actions(self, actions: np.ndarray) -> np.ndarray:
         """Normalised chunks (B, H, A) -> robot units (float64): un-normalise, clamp, resample
         (C++ :mod:`graspvla.flow`)."""
