@@ -126,11 +126,12 @@ def locate_target(cameras: Sequence[CameraCalibration], log_probs: np.ndarray, l
     where it is: ``log_probs`` (V, H, W), log-probabilities over an H x W grid of cells covering
     each image (the model's keypoint-0 maps), one view per camera.
 
-    1. Every point of a ``step`` [m] grid over the box ``low``..``high`` [m, base frame] (the
-       workspace) is scored by the sum over views of the log-probability of the cell it
-       projects to (views it falls outside of count as their least likely cell). The best point
-       is where both views' maps agree: a view whose strongest cell is on another object is
-       outvoted where its map still puts weight on the object the other view sees.
+    1. Every point of a ``2 step`` [m] grid over the box ``low``..``high`` [m, base frame] (the
+       workspace), then of a ``step`` grid around the best of them, is scored by the sum over
+       views of the log-probability of the cell it projects to (views it falls outside of count
+       as their least likely cell). The best point is where both views' maps agree: a view whose
+       strongest cell is on another object is outvoted where its map still puts weight on the
+       object the other view sees.
     2. Refinement below the grid: in each view, the probability-weighted mean image position of
        the ``(2 window + 1)^2`` cells around the best point's cell; those points are
        triangulated (:func:`triangulate`); the grid point only if that fails (parallel rays).
@@ -146,17 +147,28 @@ def locate_target(cameras: Sequence[CameraCalibration], log_probs: np.ndarray, l
     if lo.shape != (3,) or hi.shape != (3,) or not np.all(lo < hi) or not step > 0:
         raise InvalidInputError(f"locate_target: expected a box low < high (3,) [m] and step > 0, got {lo}, {hi}, {step}")
     V, H, W = L.shape
-    axes = [np.arange(a, b + 0.5 * step, step) for a, b in zip(lo, hi)]
-    P = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    score = np.zeros(len(P))
-    cells = []
-    for cam, m in zip(cameras, L):
-        uv = cam.project(P)
-        inside = np.all(np.isfinite(uv), 1) & np.all(np.abs(np.nan_to_num(uv, nan=2.0)) < 1.0, 1)
-        j = np.clip(((np.nan_to_num(uv[:, 0]) + 1.0) * 0.5 * W).astype(int), 0, W - 1)
-        i = np.clip(((np.nan_to_num(uv[:, 1]) + 1.0) * 0.5 * H).astype(int), 0, H - 1)
-        score += np.where(inside, m[i, j], m.min())
-        cells.append((i, j))
+    floor = L.reshape(V, -1).min(1)
+
+    def scores(P: np.ndarray) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        total = np.zeros(len(P))
+        cells = []
+        for v, (cam, m) in enumerate(zip(cameras, L)):
+            uv = cam.project(P)
+            inside = np.all(np.abs(np.nan_to_num(uv, nan=2.0)) < 1.0, 1)
+            j = np.clip(((np.nan_to_num(uv[:, 0]) + 1.0) * 0.5 * W).astype(int), 0, W - 1)
+            i = np.clip(((np.nan_to_num(uv[:, 1]) + 1.0) * 0.5 * H).astype(int), 0, H - 1)
+            total += np.where(inside, m[i, j], floor[v])
+            cells.append((i, j))
+        return total, cells
+
+    # coarse (2 step) over the box, then ``step`` around the best coarse point
+    coarse = [np.arange(a, b + step, 2.0 * step) for a, b in zip(lo, hi)]
+    P = np.stack(np.meshgrid(*coarse, indexing="ij"), -1).reshape(-1, 3)
+    score, _ = scores(P)
+    c = P[int(np.argmax(score))]
+    fine = [np.clip(np.arange(x - 2.0 * step, x + 2.5 * step, step), a, b) for x, a, b in zip(c, lo, hi)]
+    P = np.stack(np.meshgrid(*fine, indexing="ij"), -1).reshape(-1, 3)
+    score, cells = scores(P)
     best = int(np.argmax(score))
     grid_point = P[best]
     points = np.full((V, 2), np.nan)
