@@ -25,7 +25,7 @@ import numpy as np
 
 from graspvla.errors import InvalidInputError
 
-__all__ = ["CameraCalibration", "locate_target", "triangulate"]
+__all__ = ["CameraCalibration", "load_cameras", "locate_target", "triangulate"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,22 @@ class CameraCalibration:
                                      np.asarray(d["pose"], dtype=np.float64), tuple(d["size"]))  # type: ignore[arg-type]
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"camera calibration: expected intrinsics, pose and size, got {e!r}") from e
+
+
+def load_cameras(path: str, names: Sequence[str] = ("front", "side")) -> tuple[CameraCalibration, ...]:
+    """The calibration of the named cameras from a JSON file ``{name: {"intrinsics": 3x3,
+    "pose": 4x4 camera-to-base (OpenCV axes), "size": [height, width]}, ...}``, in ``names``'
+    order; raises :class:`InvalidInputError` naming what is missing or malformed."""
+    import json
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        raise InvalidInputError(f"camera calibration {path}: cannot read it as JSON ({e})") from e
+    if not isinstance(data, dict) or any(n not in data for n in names):
+        raise InvalidInputError(f"camera calibration {path}: expected an object with the cameras {list(names)}")
+    return tuple(CameraCalibration.from_dict(data[n]) for n in names)
 
 
 def triangulate(cameras: Sequence[CameraCalibration], points: np.ndarray) -> tuple[np.ndarray, float]:
