@@ -58,7 +58,7 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     Exclusive with ``goal``.
 
     ``goal_bias`` (B, goal_dim, n_bins): added to the grasp tokens' bin logits before the
-    greedy choice (e.g. a prior on the yaw, see :class:`graspvla.model.policy.GraspVLAPolicy`);
+    greedy choice (e.g. the orientation prior of :class:`graspvla.model.policy.GraspVLAPolicy`);
     entries of a given position are not decoded and ignore it."""
     c = model.config
     if not c.use_proprio_history:  # the model was trained without its recent motion

@@ -74,33 +74,6 @@ class Policy(Protocol):
     """What eval / serve / control code calls: a chunk per observation, or one action per
     control tick from an internal queue, and ``reset`` between episodes."""
 
-    def _fused_target(self, estimate: np.ndarray | None, hand: np.ndarray) -> np.ndarray | None:
-        """This stream's target [m] after a new ``estimate`` (None: none this query) with the
-        hand at ``hand`` (see the class); None while nothing is kept."""
-        if estimate is not None and (self.goal_latch_distance <= 0
-                                     or np.linalg.norm(hand - estimate) >= self.goal_latch_distance):
-            self._targets.append(np.asarray(estimate, dtype=np.float64).copy())
-        if not self._targets:
-            return None
-        pts = np.array(self._targets)
-        near = np.linalg.norm(pts[:, None] - pts[None], axis=-1) <= self.target_merge_distance
-        support = near.sum(1)
-        best = len(pts) - 1 - int(np.argmax(support[::-1]))  # the latest of the best supported
-        return pts[near[best]].mean(0)
-
-    def orientation_bias(self, hand_rpy: np.ndarray) -> np.ndarray:
-        """(B, goal_dim, n_bins) grasp-token logit bias of ``orientation_prior`` for hands at
-        ``hand_rpy`` (B, 3) [rad, sxyz]: ``kappa * cos(k (angle_bin - angle_hand))`` on the roll,
-        pitch (k = 1) and yaw (k = 2) tokens, 0 on the position tokens."""
-        bins = self.model.layout.bins
-        ids = np.arange(bins.first_id, bins.vocab_size)
-        angles = self.norm.goal_inverse(np.repeat(bins.decode(ids)[:, None], 6, 1))[:, 3:6]  # the bins' rpy [rad]
-        hand = np.asarray(hand_rpy, dtype=np.float64).reshape(-1, 3)
-        out = np.zeros((len(hand), self.model.config.goal_dim, len(ids)), dtype=np.float32)
-        for d, k in ((0, 1.0), (1, 1.0), (2, 2.0)):
-            out[:, 3 + d] = self.orientation_prior * np.cos(k * (angles[None, :, d] - hand[:, d, None]))
-        return out
-
     def predict_action_chunk(self, obs: Observation) -> Prediction: ...
 
     def select_action(self, obs: Observation) -> np.ndarray: ...
