@@ -181,8 +181,7 @@ def _closed_loop_stage(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[st
                 rec, _ = run_trial(env, oracle, args.seed + k, cond, cats[k % len(cats)], "synthetic", max_steps, 0.1)
                 wins += rec.success
             results["model_given_grasp_success"] = f"{wins}/{trials}"
-            c = policy.model.config
-            if any(v.keypoints and v.target_keypoint > 0 for v in c.vision):  # with calibrated cameras
+            if policy.model.config.has_target_keypoint:  # with calibrated cameras
                 from graspvla.eval.model_policy import ModelPolicy
 
                 calibrated, wins = ModelPolicy.calibrated(policy), 0

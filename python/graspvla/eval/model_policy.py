@@ -35,8 +35,7 @@ class ModelPolicy(GraspVLAPolicy):
         """The same model and settings, reading the environment's camera calibration: the grasp
         position's ``axes`` come from the views' target maps (see :class:`GraspVLAPolicy`), with
         ``orientation_prior``; named ``graspvla+calibrated`` (``-xy``)."""
-        c = policy.model.config
-        if not (c.use_pag and any(v.keypoints and v.target_keypoint > 0 for v in c.vision)):
+        if not policy.model.config.has_target_keypoint:
             from graspvla.errors import InvalidInputError
 
             raise InvalidInputError(f"calibrated:{source}: the model has no PAG or no queried keypoint to triangulate")

@@ -199,6 +199,13 @@ class GraspVLAConfig:
         return self.bin_base if self.bin_base is not None else self.text_vocab + self.n_bins
 
     @property
+    def has_target_keypoint(self) -> bool:
+        """Whether a PAG model's towers locate the named object: ``use_pag`` and a tower with a
+        queried keypoint (``keypoints > 0`` and ``target_keypoint > 0``), as the grasp head and
+        calibrated cameras need."""
+        return self.use_pag and any(v.keypoints and v.target_keypoint > 0 for v in self.vision)
+
+    @property
     def num_embeddings(self) -> int:
         """Rows of the token embedding and the LM head: ``embed_rows``, or :attr:`vocab_size`."""
         return self.embed_rows if self.embed_rows is not None else self.vocab_size
@@ -211,7 +218,7 @@ class GraspVLAConfig:
             raise InvalidInputError(f"prompt_overflow: expected one of {PROMPT_OVERFLOW}, got {self.prompt_overflow!r}")
         if self.instruction_pool not in ("mean", "attention"):
             raise InvalidInputError(f"instruction_pool: expected 'mean' or 'attention', got {self.instruction_pool!r}")
-        if self.grasp_head and not (self.use_pag and any(v.keypoints and v.target_keypoint > 0 for v in self.vision)):
+        if self.grasp_head and not self.has_target_keypoint:
             raise InvalidInputError("grasp_head needs use_pag and a vision tower with a queried keypoint "
                                     "(keypoints > 0 and target_keypoint > 0), e.g. the tiny-ground preset")
         if not (self.expert_goal_noise >= 0 and math.isfinite(self.expert_goal_noise)):

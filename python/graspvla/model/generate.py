@@ -80,7 +80,7 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
             raise ValueError("generate: pass goal= (a whole grasp) or position= (its position), not both")
         if not c.use_pag:
             raise ValueError("generate: position= needs a model with Progressive Action Generation (use_pag)")
-        if locate is not None and not any(v.keypoints and v.target_keypoint > 0 for v in c.vision):
+        if locate is not None and not c.has_target_keypoint:
             raise ValueError("generate: a callable position= needs towers with a queried keypoint (target_keypoint)")
         if locate is None:
             position = _check_position(position, B)

@@ -208,7 +208,7 @@ class GraspVLAPolicy:
             raise InvalidInputError(f"{what}: expected {n} CameraCalibration (one per camera: "
                                     f"{', '.join(self.model.config.cameras)}), got {len(cams)}")
         c = self.model.config
-        if not (c.use_pag and any(v.keypoints and v.target_keypoint > 0 for v in c.vision)):
+        if not c.has_target_keypoint:
             raise InvalidInputError(f"{what}: calibrated cameras need a PAG model whose towers have a queried "
                                     "keypoint (target_keypoint > 0)")
         return cams

@@ -7,6 +7,20 @@ from typing import Any
 import numpy as np
 
 
+def model_and_batch(preset_name: str = "tiny", seed: int = 0) -> tuple[Any, dict[str, Any], list[str]]:
+    """A freshly initialised model of the preset (eval mode, seeded) and a collated batch of two
+    synthetic samples with their instructions."""
+    import torch
+
+    from graspvla.model import Collator, GraspVLA, Normalizer, preset
+
+    torch.manual_seed(seed)
+    model = GraspVLA(preset(preset_name)).eval()
+    samples = [make_sample(k) for k in range(2)]
+    batch = Collator(model.config, Normalizer.identity())(samples)
+    return model, batch, [s["instruction"] for s in samples]
+
+
 def make_sample(k: int, kind: str = "synthetic", size: int = 224) -> dict[str, Any]:
     rng = np.random.default_rng(k)
     return dict(front=rng.integers(0, 255, (size, size, 3), dtype=np.uint8),

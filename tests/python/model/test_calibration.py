@@ -13,10 +13,10 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import make_sample  # noqa: E402
+from common import model_and_batch  # noqa: E402
 
 from graspvla.errors import InvalidInputError  # noqa: E402
-from graspvla.model import Collator, GraspVLA, Normalizer, generate, preset  # noqa: E402
+from graspvla.model import GraspVLA, Normalizer, generate  # noqa: E402
 from graspvla.model.calibration import CameraCalibration, locate_target, triangulate  # noqa: E402
 from graspvla.model.policy import GraspVLAPolicy, Observation  # noqa: E402
 
@@ -127,12 +127,8 @@ def test_locate_target_outvotes_a_view_that_points_at_another_object() -> None:
         locate_target(cams, maps, high, low)
 
 
-def _model(seed: int = 0) -> tuple[GraspVLA, dict, list[str]]:
-    torch.manual_seed(seed)
-    model = GraspVLA(preset("tiny-ground")).eval()
-    samples = [make_sample(k) for k in range(2)]
-    batch = Collator(model.config, Normalizer.identity())(samples)
-    return model, batch, [s["instruction"] for s in samples]
+def _model() -> tuple[GraspVLA, dict, list[str]]:
+    return model_and_batch("tiny-ground")
 
 
 def test_generate_with_a_given_or_located_position() -> None:

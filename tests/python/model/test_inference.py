@@ -10,17 +10,13 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import make_sample  # noqa: E402
+from common import make_sample, model_and_batch  # noqa: E402
 
 from graspvla.model import Collator, GraspVLA, GraspVLAPolicy, Normalizer, Observation, generate, preset  # noqa: E402
 
 
 def _setup():
-    torch.manual_seed(0)
-    model = GraspVLA(preset("tiny")).eval()
-    samples = [make_sample(k) for k in range(2)]
-    batch = Collator(model.config, Normalizer.identity())(samples)
-    return model, batch, [s["instruction"] for s in samples]
+    return model_and_batch("tiny")
 
 
 def test_cpp_integrators_in_generation() -> None:
