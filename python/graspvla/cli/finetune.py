@@ -16,6 +16,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lora-rank", type=int, default=8, help="LoRA rank; 0 = full fine-tuning")
     p.add_argument("--workers", type=int, default=0, help="DataLoader workers")
     p.add_argument("--seed", type=int, default=0, help="seed")
+    p.add_argument("--train-vision", action="store_true",
+                   help="also train the vision towers in full (with LoRA elsewhere), e.g. so that the queried "
+                        "keypoint learns a part-level target with --target-point")
+    from graspvla.cli.train import add_target_point_argument
+
+    add_target_point_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,12 +29,15 @@ def run(args: argparse.Namespace) -> int:
     from graspvla.model import save_pretrained
     from graspvla.train import Trainer, apply_lora, merge_lora
 
-    args.preset, args.no_pag, args.train_vision, args.warmup, args.checkpoint_every = "tiny", False, False, 10, 10**9
+    args.preset, args.no_pag, args.warmup, args.checkpoint_every = "tiny", False, 10, 10**9
     model, normalizer, dataset, collate, tcfg = build_training(args)
     if args.lora_rank > 0:
         # adapters on the LM's and the expert's attention and MLP projections
         names = apply_lora(model, target=r"(layers|expert_layers)\.\d+\.(self_attn|mlp)\.\w+_proj", rank=args.lora_rank)
         print(f"[finetune] LoRA rank {args.lora_rank} on {len(names)} layers")
+        if args.train_vision:  # apply_lora froze everything but the adapters
+            for tower in model.towers:
+                tower.requires_grad_(True)
     result = Trainer(model, tcfg, dataset, collate_fn=collate).train()
     merge_lora(model)
     out = save_pretrained(model, normalizer, Path(args.out) / "model",

@@ -17,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calibration", default=None, metavar="JSON",
                    help="the cameras' calibration, {front|side: {intrinsics, pose (camera-to-base, OpenCV axes), "
                         "size [h, w]}}: the grasp position is then triangulated from the model's target maps "
-                        "(graspvla.model.calibration); needs a model with a queried keypoint")
+                        "(graspvla.geometry.calibration); needs a model with a queried keypoint")
     p.add_argument("--orientation-prior", type=float, default=0.0, metavar="NATS",
                    help="prefer grasp orientations near the hand's current one by this many nats (see GraspVLAPolicy)")
 
@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def build_policy(args: argparse.Namespace):  # noqa: ANN201
     """The served :class:`GraspVLAPolicy` of the parsed arguments."""
     from graspvla.model import GraspVLAPolicy
-    from graspvla.model.calibration import load_cameras
+    from graspvla.geometry.calibration import load_cameras
 
     cams = None
     if args.calibration is not None:

@@ -60,7 +60,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="supervise a frame's box and grasp-pose tokens only while the hand is at least this "
                         "far from the grasp (0 = every frame); near the target both can be read off the "
                         "hand, a shortcut that teaches nothing about finding the named object; e.g. 0.1")
+    add_target_point_argument(p)
     add_grounding_arguments(p)
+
+
+def add_target_point_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target-point", action="store_true",
+                   help="train the instruction-queried keypoint on the grasp position's projection in each "
+                        "view (episodes that record their cameras' calibration) instead of the target's box: "
+                        "calibrated cameras then triangulate where to grasp, not the middle of the object")
 
 
 def add_grounding_arguments(p: argparse.ArgumentParser) -> None:
@@ -161,7 +169,14 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         raise InvalidInputError("--grounding: grounding data supervises only the box tokens, which a model "
                                 "without PAG (--no-pag, or such an --init) does not have; drop one of them")
     parts = _episode_parts(args.data, model.config.image_size, getattr(args, "max_episodes", None),
-                           getattr(args, "pag_min_distance", 0.0))
+                           getattr(args, "pag_min_distance", 0.0), getattr(args, "target_point", False))
+    if getattr(args, "target_point", False):
+        if not model.config.has_target_keypoint:
+            raise InvalidInputError("--target-point trains the queried keypoint, which this model does not have "
+                                    "(needs PAG and a tower with target_keypoint > 0, e.g. the tiny-ground preset)")
+        if not any(getattr(p.reader, "has_cameras", True) for p in parts):
+            raise InvalidInputError("--target-point: no --data set records its cameras' calibration (datasets made "
+                                    "by `graspvla generate` before it did); regenerate the data or drop the flag")
     if normalizer is None:
         normalizer = fit_normalizer(parts[0], seed=args.seed)
     dataset = parts[0] if len(parts) == 1 else ConcatDataset(parts)
@@ -202,7 +217,7 @@ def augmenter(args: argparse.Namespace, image_size: int):  # type: ignore[no-unt
 
 
 def _episode_parts(data: list[str], image_size: int, max_episodes: int | None,
-                   pag_min_distance: float = 0.0) -> list:  # type: ignore[type-arg]
+                   pag_min_distance: float = 0.0, target_point: bool = False) -> list:  # type: ignore[type-arg]
     """One :class:`EpisodeFrames` per dataset; with ``max_episodes`` only the first N episodes,
     taken from the datasets in order."""
     from functools import partial
@@ -210,7 +225,7 @@ def _episode_parts(data: list[str], image_size: int, max_episodes: int | None,
     from graspvla.errors import InvalidInputError
     from graspvla.train.vla_data import EpisodeFrames
 
-    frames = partial(EpisodeFrames, image_size=image_size, pag_min_distance=pag_min_distance)
+    frames = partial(EpisodeFrames, image_size=image_size, pag_min_distance=pag_min_distance, target_point=target_point)
     if max_episodes is None:
         return [frames(d) for d in data]
     if max_episodes < 1:
@@ -259,6 +274,7 @@ def run(args: argparse.Namespace) -> int:
                                      "grounding": args.grounding, "grounding_ratio": tcfg.grounding_ratio,
                                      "augment": args.augment,
                                      "pag_min_distance": getattr(args, "pag_min_distance", 0.0),
+                                     "target_point": getattr(args, "target_point", False),
                                      # --init keeps the checkpoint's tokenizer too
                                      "text_tokenizer": "init" if args.init else getattr(args, "text_tokenizer", "byte"),
                                      "no_proprio_history": not export.config.use_proprio_history,

@@ -32,6 +32,7 @@ import numpy as np
 from graspvla.data.episode import Episode, EpisodeMeta, build_episode_arrays, instruction_for
 from graspvla.data.sources import register_source
 from graspvla.errors import InvalidInputError, PlanningError
+from graspvla.geometry.calibration import CameraCalibration
 
 __all__ = ["SynGraspSource", "topdown_grasp"]
 
@@ -290,6 +291,10 @@ class SynGraspSource:
                         boxes[cam] = np.asarray(b if b is not None else (-1, -1, -1, -1), dtype=np.float32)
                     rec["img"].append(imgs)
                     rec["box"].append(boxes)
+                    if k == 0:  # the cameras are fixed in the world: one calibration per episode
+                        params["cameras"] = {cam: CameraCalibration(sim.camera_intrinsics(cam), sim.camera_pose(cam),
+                                                                    (self.image_size, self.image_size)).to_dict()
+                                             for cam in self.cameras}
                     t_render += time.perf_counter() - ts
                 ts = time.perf_counter()
                 sim.set_joint_targets(q_cmd[k])

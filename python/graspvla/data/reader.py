@@ -91,7 +91,8 @@ class LeRobotReader:
     ``state`` (len(state_offsets), D) float32 with ``state_is_pad``, ``action``
     (len(action_offsets), D) with ``action_is_pad``, optional ``joints``/``action_abs``/``goal``/
     ``box.<camera>`` (len(other_offsets), D), and ``instruction``, ``episode_index``,
-    ``frame_index``, ``index``.
+    ``frame_index``, ``index``; ``cameras`` {camera: calibration dict} when the episode records
+    its cameras' calibration (see :class:`graspvla.geometry.calibration.CameraCalibration`).
     """
 
     def __init__(self, root: str | os.PathLike[str], features: FeatureMap | None = None, window: WindowConfig | None = None,
@@ -135,6 +136,7 @@ class LeRobotReader:
         eps = pa.concat_tables(tables).sort_by("episode_index")
         self._ep = {c: eps.column(c).to_numpy() for c in eps.column_names if c != "tasks"}
         self._ep_tasks = eps.column("tasks").to_pylist() if "tasks" in eps.column_names else None
+        self._ep_cameras = self._episode_cameras(ep_files)
         self._tasks = self._load_tasks()
 
         n = len(eps)
@@ -158,6 +160,30 @@ class LeRobotReader:
         self._cache_files = cache_files
         self._tables: OrderedDict[tuple[int, int], dict[str, np.ndarray]] = OrderedDict()
         self._videos: dict[str, VideoReader] = {}
+
+    @staticmethod
+    def _episode_cameras(ep_files: list[Path]) -> dict[int, dict[str, Any]]:
+        """episode_index -> the cameras' calibration that graspvla's generator records in each
+        episode's ``graspvla/params`` (``{camera: CameraCalibration.to_dict()}``); episodes
+        without one (other datasets, data made before it was recorded) are absent."""
+        out: dict[int, dict[str, Any]] = {}
+        for f in ep_files:
+            t = _read_parquet(f)
+            if "graspvla/params" not in t.column_names:
+                continue
+            for idx, raw in zip(t.column("episode_index").to_pylist(), t.column("graspvla/params").to_pylist()):
+                try:
+                    cams = json.loads(raw).get("cameras") if raw else None
+                except (TypeError, ValueError) as e:
+                    raise CorruptShardError(f"{f}: episode {idx}: graspvla/params is not JSON ({e})") from e
+                if isinstance(cams, dict) and cams:
+                    out[int(idx)] = cams
+        return out
+
+    @property
+    def has_cameras(self) -> bool:
+        """Whether any selected episode records its cameras' calibration."""
+        return any(int(i) in self._ep_cameras for i in self._ep["episode_index"][self._sel])
 
     def _subset(self, sel: np.ndarray, episodes: int | Sequence[int] | None) -> np.ndarray:
         if episodes is None:
@@ -276,6 +302,9 @@ class LeRobotReader:
             instr = self._ep_tasks[row][0]
         out["instruction"] = instr or ""
         out["episode_index"] = int(ep["episode_index"][row])
+        cams = self._ep_cameras.get(out["episode_index"])
+        if cams is not None:
+            out["cameras"] = cams
         out["frame_index"] = t
         out["index"] = int(data["index"][base + t]) if "index" in data else int(ep["dataset_from_index"][row]) + t
         return out

@@ -4,7 +4,7 @@ action expert; batching, generation, checkpoints and the policy API."""
 from __future__ import annotations
 
 from graspvla.model.batching import Collator
-from graspvla.model.calibration import CameraCalibration
+from graspvla.geometry.calibration import CameraCalibration
 from graspvla.model.config import ExpertConfig, GraspVLAConfig, LMConfig, VisionConfig, preset
 from graspvla.model.generate import Generation, generate
 from graspvla.model.graspvla import GraspVLA

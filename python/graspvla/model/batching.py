@@ -45,6 +45,9 @@ class Collator:
     The batch's ``label_parts`` (B, T) marks each supervised label as box / goal / EOS
     (``Layout.PART_*``), for per-part losses; ``target_boxes`` (B, V, 4) in [-1, 1] and
     ``target_box_sup`` (B, V) are the supervised boxes again, for the ``target_keypoint`` loss;
+    ``target_points`` (B, V, 2) in [-1, 1] the samples' optional ``target_point`` (V, 2) [px,
+    image_size units; the grasp position's projection, see ``EpisodeFrames(target_point=True)``],
+    NaN where absent: where given (and the box supervised), that loss targets the point instead;
     ``goal`` (B, goal_dim) the normalised grasp as its bin token decodes (zeros for grounding
     samples), the grasp head's target; ``expert_goal`` the one the expert reads (``goal``
     unless ``config.expert_goal_noise`` moved it).
@@ -82,6 +85,7 @@ class Collator:
         expert_goals: list[torch.Tensor] = []
         V = len(c.cameras)
         target_boxes, target_sup = torch.zeros(len(samples), V, 4), torch.zeros(len(samples), V, dtype=torch.bool)
+        target_points = torch.full((len(samples), V, 2), float("nan"))
         for i, s in enumerate(samples):
             kind = s.get("kind", "synthetic")
             images.append(images_to_tensor([s[cam] for cam in c.cameras], c.image_size))
@@ -125,6 +129,9 @@ class Collator:
             if box is not None and vis is not None and c.use_pag:  # the box labels, for dense losses
                 target_boxes[i, :len(vis)] = torch.from_numpy(box.reshape(-1, 4)[:V]).float()
                 target_sup[i, :len(vis)] = torch.tensor(vis[:V])
+                if s.get("target_point") is not None:
+                    pt = np.asarray(s["target_point"], dtype=np.float64).reshape(-1, 2)[:V] / S * 2.0 - 1.0
+                    target_points[i, :len(pt)] = torch.from_numpy(pt).float()
             gen = torch.Generator().manual_seed(int(s["seed"])) if "seed" in s else None
             noise.append(torch.randn(c.chunk, c.action_dim, generator=gen))
             u = torch.rand(1, generator=gen)
@@ -139,6 +146,7 @@ class Collator:
             "label_parts": label_parts,
             "target_boxes": target_boxes,
             "target_box_sup": target_sup,
+            "target_points": target_points,
             "images": torch.stack(images),
             "proprio": torch.stack(proprio),
             "goal": torch.stack(goals),

@@ -50,7 +50,7 @@ def generate(model: GraspVLA, images: torch.Tensor, instructions: list[str], pro
     orientation tokens.
 
     ``position`` (B, 3) normalised: a grasp position chosen elsewhere (e.g. triangulated from
-    calibrated cameras, :mod:`graspvla.model.calibration`) in place of the head's or the LM's;
+    calibrated cameras, :mod:`graspvla.geometry.calibration`) in place of the head's or the LM's;
     NaN entries are still the model's own. The orientation tokens are decoded after it. It may
     be a callable ``f(maps) -> (B, 3)`` evaluated after the vision towers on ``maps``
     (B, V, H, W): where each view's queried keypoint 0 puts the named object, as

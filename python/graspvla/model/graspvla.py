@@ -346,7 +346,8 @@ class GraspVLA(nn.Module):
         loss = ce
         if any(weights) and "target_boxes" in batch:
             boxes, box_sup = batch["target_boxes"].to(dev), batch["target_box_sup"].to(dev)
-            terms = [w * target_map_loss(m, boxes, box_sup) for w, m in zip(weights, maps) if w]
+            points = batch["target_points"].to(dev) if "target_points" in batch else None
+            terms = [w * target_map_loss(m, boxes, box_sup, points) for w, m in zip(weights, maps) if w]
             tk = sum(terms[1:], terms[0])
             loss = loss + tk
             metrics["target_kp"] = float(tk.detach())
@@ -392,11 +393,29 @@ def without_position(proprio: Any) -> Any:
     return out
 
 
-def target_map_loss(scores: torch.Tensor, boxes: torch.Tensor, sup: torch.Tensor) -> torch.Tensor:
+def point_target(points: torch.Tensor, H: int, W: int) -> torch.Tensor:
+    """(..., 2) image points in [-1, 1] (x right, y down) -> (..., H*W) bilinear weights on the
+    four nearest cell centres, whose weighted mean of cell centres is the point (clamped to
+    the outermost centres at the border)."""
+    gx = ((points[..., 0] + 1.0) * 0.5 * W - 0.5).clamp(0.0, W - 1.0)
+    gy = ((points[..., 1] + 1.0) * 0.5 * H - 0.5).clamp(0.0, H - 1.0)
+    x0, y0 = gx.floor().clamp(max=W - 2 if W > 1 else 0), gy.floor().clamp(max=H - 2 if H > 1 else 0)
+    fx, fy = gx - x0, gy - y0
+    q = torch.zeros(*points.shape[:-1], H * W, device=points.device)
+    for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        idx = ((y0 + dy).clamp(max=H - 1) * W + (x0 + dx).clamp(max=W - 1)).long()
+        q.scatter_add_(-1, idx[..., None], w[..., None].float())
+    return q
+
+
+def target_map_loss(scores: torch.Tensor, boxes: torch.Tensor, sup: torch.Tensor,
+                    points: torch.Tensor | None = None) -> torch.Tensor:
     """Cross-entropy between the softmax over cells of ``scores`` (B, V, H, W) and a uniform
     distribution over the cells whose centres lie in the box; a box smaller than a cell (no
     centre inside) targets the cell holding the box centre. ``boxes`` (B, V, 4) x0, y0, x1, y1
     in [-1, 1] image coordinates (x right, y down); ``sup`` (B, V) bool: the views to train.
+    ``points`` (B, V, 2) in [-1, 1], NaN = none: a view with a point targets it instead
+    (:func:`point_target`: the grasp position's projection, sub-cell exact in expectation).
     Mean over those views (0, still in the graph, when there are none)."""
     B, V, H, W = scores.shape
     logp = scores.float().flatten(2).log_softmax(-1)  # (B, V, H*W)
@@ -411,6 +430,10 @@ def target_map_loss(scores: torch.Tensor, boxes: torch.Tensor, sup: torch.Tensor
     empty = q.sum(-1) == 0
     q[empty] = F.one_hot(centre[empty], H * W).float()
     q = q / q.sum(-1, keepdim=True)
+    if points is not None:
+        has = torch.isfinite(points).all(-1)  # (B, V)
+        if bool(has.any()):
+            q[has] = point_target(points[has].float(), H, W)
     per_view = -(q * logp).sum(-1)  # (B, V)
     m = sup.to(per_view.dtype)
     return (per_view * m).sum() / m.sum().clamp(min=1.0)

@@ -12,7 +12,7 @@ import torch
 
 from graspvla.errors import InvalidInputError
 from graspvla.model.batching import images_to_tensor
-from graspvla.model.calibration import CameraCalibration, locate_target
+from graspvla.geometry.calibration import CameraCalibration, locate_target
 from graspvla.model.generate import generate
 from graspvla.model.graspvla import GraspVLA
 from graspvla.model.normalize import Normalizer
@@ -27,7 +27,7 @@ class Observation:
     in the base frame (sxyz, g in [0, 1], 1 = open), oldest first; the model uses rows
     [-history_stride - 1] and [-1] as (history, current). cameras: optional calibration of
     the (front, side) cameras at this observation, for cameras that move between episodes (a
-    policy built with ``calibration=`` uses that otherwise; see :mod:`graspvla.model.calibration`)."""
+    policy built with ``calibration=`` uses that otherwise; see :mod:`graspvla.geometry.calibration`)."""
 
     front: np.ndarray
     side: np.ndarray

@@ -49,7 +49,8 @@ class AugmentConfig:
 def augment_sample(sample: dict[str, Any], config: AugmentConfig, rng: np.random.Generator,
                    image_size: int) -> dict[str, Any]:
     """Returns a copy of ``sample`` (the Collator's format) with each view cropped, resized back
-    and jittered, and ``bbox`` row k (pixels in ``image_size`` coordinates) moved with view k.
+    and jittered, and ``bbox`` row k (pixels in ``image_size`` coordinates) moved with view k,
+    as is ``target_point`` row k (NaN once outside the crop).
 
     A box that ends up wholly outside its crop becomes (0, 0, 0, 0), the "not visible" label;
     an all-zero box stays so.
@@ -58,6 +59,7 @@ def augment_sample(sample: dict[str, Any], config: AugmentConfig, rng: np.random
 
     out = dict(sample)
     boxes = None if sample.get("bbox") is None else np.array(sample["bbox"], dtype=np.float64).reshape(-1, 4)
+    points = None if sample.get("target_point") is None else np.array(sample["target_point"], dtype=np.float64).reshape(-1, 2)
     for k, cam in enumerate(config.cameras):
         im = np.asarray(sample[cam])
         h, w = im.shape[:2]
@@ -78,8 +80,14 @@ def augment_sample(sample: dict[str, Any], config: AugmentConfig, rng: np.random
             px = np.clip(px, 0.0, [w, h, w, h])
             visible = px[2] - px[0] > 0.5 and px[3] - px[1] > 0.5
             boxes[k] = px * [image_size / w, image_size / h, image_size / w, image_size / h] if visible else 0.0
+        if points is not None and k < len(points) and np.all(np.isfinite(points[k])):
+            pt = (points[k] * [w / image_size, h / image_size] - [x0, y0]) / s
+            inside = 0.0 <= pt[0] <= w and 0.0 <= pt[1] <= h
+            points[k] = pt * [image_size / w, image_size / h] if inside else np.nan
     if boxes is not None:
         out["bbox"] = boxes
+    if points is not None:
+        out["target_point"] = points
     return out
 
 

@@ -33,10 +33,18 @@ class EpisodeFrames(Dataset):
     frame, a small model learns that shortcut and never learns to find the named object, which
     is exactly what the first query of an episode needs. Such frames still train the actions,
     and their box / grasp tokens stay in the sequence as input (``supervise_pag=False``).
+
+    ``target_point``: for episodes that record their cameras' calibration, also return the
+    grasp position projected into each view while the hand is open (``target_point`` (2, 2),
+    pixels in ``image_size`` units, NaN outside the image), so that the queried keypoint is
+    trained on where to grasp rather than on the target's box. Calibrated cameras then
+    triangulate the grasp point itself (its height, or a part such as a mug's handle) instead
+    of the middle of the object.
     """
 
     def __init__(self, root: str, image_size: int = 224, reader: Any = None,
-                 episodes: int | Sequence[int] | None = None, pag_min_distance: float = 0.0) -> None:
+                 episodes: int | Sequence[int] | None = None, pag_min_distance: float = 0.0,
+                 target_point: bool = False) -> None:
         from graspvla.data.reader import LeRobotReader
 
         if reader is not None and episodes is not None:
@@ -50,6 +58,8 @@ class EpisodeFrames(Dataset):
         self.reader = reader or LeRobotReader(root, episodes=episodes)
         self.image_size = image_size
         self.pag_min_distance = float(pag_min_distance)
+        self.target_point = bool(target_point)
+        self._calibrations: dict[int, dict[str, Any]] = {}
 
     def __len__(self) -> int:
         return len(self.reader)
@@ -73,7 +83,26 @@ class EpisodeFrames(Dataset):
         }
         if self.pag_min_distance > 0:
             out["supervise_pag"] = bool(np.linalg.norm(proprio[-1, :3] - goal[:3]) >= self.pag_min_distance)
+        if self.target_point and "cameras" in item and "goal" in item and proprio[-1, 6] > 0.5:
+            out["target_point"] = self._grasp_point(item, goal[:3])
         return out
+
+    def _grasp_point(self, item: dict[str, Any], xyz: np.ndarray) -> np.ndarray:
+        """The grasp position projected into each view (2, 2) [px, image_size units]; NaN
+        where it falls outside the image or the episode has no calibration for that view."""
+        from graspvla.geometry.calibration import CameraCalibration
+
+        ep = int(item["episode_index"])
+        cams = self._calibrations.get(ep)
+        if cams is None:
+            cams = self._calibrations[ep] = {c: CameraCalibration.from_dict(d) for c, d in item["cameras"].items()}
+        pts = np.full((2, 2), np.nan)
+        for k, cam in enumerate(("front", "side")):
+            if cam in cams:
+                xy = cams[cam].project(xyz[None])[0]
+                if np.all(np.abs(xy) <= 1.0):
+                    pts[k] = (xy + 1.0) * 0.5 * self.image_size
+        return pts
 
 
 class GroundingFrames(Dataset):

@@ -35,6 +35,20 @@ def test_real_episode_same_seed_byte_identical_and_consistent():
     np.testing.assert_allclose(a.meta.grasp_pose[:3, :3].T @ a.meta.grasp_pose[:3, :3], np.eye(3), atol=1e-9)
 
 
+def test_real_episode_records_its_cameras_and_the_grasp_projects_onto_the_target():
+    """The episode's recorded calibration puts the grasp position inside the target's box (from
+    MuJoCo's segmentation) in both views: the oracle for ``EpisodeFrames(target_point=True)``."""
+    from graspvla.geometry.calibration import CameraCalibration
+
+    a = _source()(1)
+    for cam in ("front", "side"):
+        c = CameraCalibration.from_dict(a.meta.params["cameras"][cam])
+        assert c.size == (64, 64)
+        px = (c.project(a.meta.grasp_pose[:3, 3])[0] + 1.0) * 32.0
+        b = a.boxes[cam][0]
+        assert b[0] - 1.0 <= px[0] <= b[2] + 1.0 and b[1] - 1.0 <= px[1] <= b[3] + 1.0, (cam, px, b)
+
+
 def test_real_source_through_generate(tmp_path):
     _source()
     from graspvla.data import GenerateConfig, LeRobotReader, generate
@@ -46,6 +60,17 @@ def test_real_source_through_generate(tmp_path):
     r = LeRobotReader(tmp_path / "real", split=None)
     assert 1 <= r.num_episodes <= 3 and s.errors == 0 and r[0]["images"]["front"].shape == (1, 64, 64, 3)
     assert sum(v["attempted"] for v in s.per_category.values()) == 3 and "<error>" not in s.per_category
+    # the calibration travels with the episode to training: the grasp's projection while the hand is open
+    from graspvla.geometry.calibration import CameraCalibration
+    from graspvla.train.vla_data import EpisodeFrames
+
+    assert r.has_cameras and set(r[0]["cameras"]) == {"front", "side"}
+    frames = EpisodeFrames(str(tmp_path / "real"), image_size=128, reader=r, target_point=True)
+    first, last = frames[0], frames[int(r._cum[1]) - 1]
+    cam = CameraCalibration.from_dict(r[0]["cameras"]["side"])
+    np.testing.assert_allclose(first["target_point"][1], (cam.project(first["goal"][:3])[0] + 1) * 64, atol=1e-9)
+    assert "target_point" not in last  # the hand has closed: no grasp to point at
+    assert "target_point" not in EpisodeFrames(str(tmp_path / "real"), image_size=128, reader=r)[0]
 
 
 def test_grasp_method_is_validated_and_heuristic_still_available():

@@ -264,7 +264,7 @@ def test_observation_cameras_triangulate_the_rendered_target(env: SimGraspEnv) -
     """The calibration in the observation matches MuJoCo's renderer: the centres of the target's
     segmentation in the two rendered views triangulate to the target (a few mm: the centres of
     a solid's two silhouettes are not the image of one point)."""
-    from graspvla.model.calibration import CameraCalibration, triangulate
+    from graspvla.geometry.calibration import CameraCalibration, triangulate
 
     obs = env.reset(3, CONDITIONS["basic"], "can")
     cams = [CameraCalibration.from_dict(obs["cameras"][n]) for n in ("front", "side")]

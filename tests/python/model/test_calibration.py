@@ -1,4 +1,4 @@
-"""Calibrated cameras (graspvla.model.calibration) and the policy features built on them:
+"""Calibrated cameras (graspvla.geometry.calibration) and the policy features built on them:
 rays and projections against a pinhole model, triangulation of known points, the multi-view
 vote that outvotes a view pointing at another object, generate's given / located position and
 grasp-token bias, the orientation prior and the per-stream target fusion."""
@@ -17,7 +17,7 @@ from common import model_and_batch  # noqa: E402
 
 from graspvla.errors import InvalidInputError  # noqa: E402
 from graspvla.model import GraspVLA, Normalizer, generate  # noqa: E402
-from graspvla.model.calibration import CameraCalibration, locate_target, triangulate  # noqa: E402
+from graspvla.geometry.calibration import CameraCalibration, locate_target, triangulate  # noqa: E402
 from graspvla.model.policy import GraspVLAPolicy, Observation  # noqa: E402
 
 

@@ -377,6 +377,33 @@ def test_target_map_loss_is_the_cross_entropy_to_the_cells_in_the_box() -> None:
     assert float(target_map_loss(both, box.expand(1, 2, 4), torch.zeros(1, 2, dtype=torch.bool))) == 0.0
 
 
+def test_target_map_loss_with_a_point_targets_it_bilinearly() -> None:
+    """A view with a target point (the grasp's projection) trains the map on the four cells
+    around it, weighted so that the map's expected position is the point itself."""
+    from graspvla.model.graspvla import cell_centres, point_target, target_map_loss
+
+    H = W = 4
+    xs, ys = cell_centres(H, W, "cpu")
+    X, Y = xs[None, :].expand(H, W).reshape(-1), ys[:, None].expand(H, W).reshape(-1)
+    pts = torch.tensor([[0.1, -0.4], [-0.75, 0.25], [0.97, -0.99], [0.25, 0.6]])
+    q = point_target(pts, H, W)
+    assert torch.allclose(q.sum(-1), torch.ones(4))
+    assert (q > 0).sum(-1).tolist()[:2] == [4, 1]  # between four centres / exactly on one
+    expect = torch.stack([(q * X).sum(-1), (q * Y).sum(-1)], -1)
+    inner = pts.abs().max(-1).values <= 0.75  # inside the outermost centres: exact
+    assert torch.allclose(expect[inner], pts[inner], atol=1e-6)
+    assert torch.allclose(expect[2], torch.tensor([0.75, -0.75]))  # beyond them: the corner cell
+    # the point replaces the box for its view only; NaN = use the box
+    box = torch.tensor([[[-1.0, -1.0, 0.0, 0.0], [-1.0, -1.0, 0.0, 0.0]]])
+    sup = torch.ones(1, 2, dtype=torch.bool)
+    on_point = torch.full((1, 2, H, W), -30.0)
+    on_point[0, 0, 2, 0] = 0.0  # view 0: all mass on the cell centred at (-0.75, 0.25)
+    on_point[0, 1, :2, :2] = 0.0  # view 1: evenly on the box
+    points = torch.tensor([[[-0.75, 0.25], [float("nan"), float("nan")]]])
+    assert float(target_map_loss(on_point, box, sup, points)) == pytest.approx(math.log(4) / 2, abs=1e-5)
+    assert float(target_map_loss(on_point, box, sup)) > 10  # without the point, view 0 misses its box
+
+
 def test_tiny_ground_keypoint_finds_the_object_the_instruction_names() -> None:
     """One image, two coloured squares, two instructions: trained on both, keypoint 0's
     strongest cell lies in the red square when asked for red and in the blue one for blue,

@@ -48,6 +48,26 @@ def test_boxes_follow_the_pixels(seed: int) -> None:
     assert np.array_equal(s["bbox"], _scene((90, 100, 130, 140), (40, 150, 70, 200))["bbox"])  # input kept
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_target_points_follow_the_pixels(seed: int) -> None:
+    """A target point (e.g. the grasp's projection) moves with the crop as the pixel under it."""
+    s = _scene((90, 100, 94, 104), (40, 150, 44, 154))  # 4 px squares: their centres are the points
+    s["target_point"] = np.array([[92.0, 102.0], [42.0, 152.0]])
+    out = augment_sample(s, AugmentConfig(crop_scale=(0.6, 0.95)), np.random.default_rng(seed), S)
+    for k, cam in enumerate(("front", "side")):
+        b = _red_box(out[cam]) if np.isfinite(out["target_point"][k]).all() else None
+        if b is None:
+            assert np.all(out["bbox"][k] == 0.0)  # left the crop with its square
+            continue
+        np.testing.assert_allclose(out["target_point"][k], [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2], atol=1.5)
+    np.testing.assert_array_equal(s["target_point"], [[92.0, 102.0], [42.0, 152.0]])  # input kept
+    gone = dict(s, target_point=np.array([[1.0, 1.0], [np.nan, np.nan]]))
+    cfg = AugmentConfig(crop_scale=(0.5, 0.5), brightness=0.0, contrast=0.0)
+    outs = [augment_sample(gone, cfg, np.random.default_rng(k), S)["target_point"] for k in range(20)]
+    assert all(np.isnan(o[1]).all() for o in outs)  # none stays none
+    assert any(np.isnan(o[0]).all() for o in outs)  # cropped away: none
+
+
 def test_box_cropped_away_becomes_not_visible_and_zero_box_stays() -> None:
     s = _scene((0, 0, 60, 60), (100, 100, 120, 120))
     s["bbox"][1] = 0.0  # the side view does not see the target
