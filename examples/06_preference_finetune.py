@@ -8,6 +8,13 @@ closed loop on held-out mug scenes, where the environment checks at lift time wh
 hold the mug by the handle (:mod:`graspvla.eval.preference`). The table gives the preference
 success (lifted AND by the handle) and the grasp success (lifted) with 95% Wilson intervals.
 
+For a base model with an instruction-queried keypoint (the shipped ``tiny-ground`` weights) the
+fine-tuning also trains that keypoint on the projection of the handle grasp into each view
+(``--target-point --train-vision``, with the base recipe's crops and ``--pag-min-distance``; the
+demonstrations record their cameras' calibration), and
+both models are evaluated a second time with calibrated cameras, which triangulate the keypoint:
+the zero-shot model then grasps the middle of the mug, the fine-tuned one its handle.
+
     python examples/06_preference_finetune.py --base checkpoints/graspvla-tiny \\
         [--demos 30] [--steps 300] [--trials 10] [--out outputs/example_preference] [--quick]
 
@@ -85,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-steps", type=int, default=25, help="policy queries per trial")
     ap.add_argument("--executor", default="direct", choices=("direct", "control_loop"), help="action executor")
     ap.add_argument("--expert", action="store_true", help="also evaluate the scripted top-down expert (reference)")
+    ap.add_argument("--no-target-point", action="store_true",
+                    help="keep the queried keypoint on the mug's box (no --target-point fine-tuning, no calibrated rows)")
+    ap.add_argument("--orientation-prior", type=float, default=2.0,
+                    help="orientation prior of the calibrated rows (graspvla.eval.model_policy)")
     ap.add_argument("--quick", action="store_true", help="2 demos, 2 steps, 1 short trial per model (< 60 s)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -121,9 +132,15 @@ def main(argv: list[str] | None = None) -> int:
 
     shutil.rmtree(out / "finetune", ignore_errors=True)  # the trainer would resume a previous run's checkpoint
     t0 = time.perf_counter()
+    from graspvla.model.checkpoint import from_pretrained
+
+    # a model with a queried keypoint also learns where on the mug to grasp: its keypoint is
+    # trained on the handle grasp's projection (full vision towers, LoRA elsewhere), which
+    # calibrated cameras triangulate
+    point = from_pretrained(str(base))[0].config.has_target_keypoint and not args.no_target_point
     rc = cli(["finetune", "--init", str(base), "--data", str(demos_dir), "--out", str(out / "finetune"),
               "--steps", str(args.steps), "--batch", str(args.batch), "--lr", str(args.lr),
-              "--lora-rank", str(args.lora_rank)])
+              "--lora-rank", str(args.lora_rank)] + (["--target-point", "--train-vision", "--augment", "0.75", "--pag-min-distance", "0.1"] if point else []))
     if rc != 0:
         return rc
     t_finetune = time.perf_counter() - t0
@@ -139,6 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     tuned = GraspVLAPolicy.from_pretrained(str(out / "finetune" / "model"))
     tuned.name = f"GraspVLA-tiny + LoRA ({demo_stats.get('successes', '?')} demos)"
     policies = [zero, tuned]
+    if point:  # the same two models with calibrated cameras (graspvla eval --policy calibrated:DIR)
+        from graspvla.eval.model_policy import ModelPolicy
+
+        for p in (zero, tuned):
+            c = ModelPolicy.calibrated(p, "xyz", orientation_prior=args.orientation_prior)
+            c.name = p.name + " + calibrated"
+            policies.append(c)
     if args.expert:
         expert = ScriptedTopDownExpert()
         expert.name = "scripted top-down expert"
@@ -153,7 +177,11 @@ def main(argv: list[str] | None = None) -> int:
           f"contact lies on the handle (region `{REGION}`); grasp success = lifted. 95% Wilson intervals.", "",
           f"- base model: `{base}`", f"- demonstrations: {demo_stats} (handle-only grasps, mug-only scenes)",
           f"- fine-tuning: {args.steps} steps, batch {args.batch}, lr {args.lr}, LoRA rank {args.lora_rank}, "
-          f"{t_finetune:.0f} s, logged loss {losses[0]:.3f} -> {losses[-1]:.3f}",
+          f"{t_finetune:.0f} s, logged loss {losses[0]:.3f} -> {losses[-1]:.3f}"
+          + (", the queried keypoint trained on the handle grasp's projection (`--target-point --train-vision`)"
+             if point else ""),
+          *([f"- `+ calibrated`: the grasp position triangulated from the two views' keypoint maps with the "
+             f"cameras' calibration, orientation prior {args.orientation_prior}"] if point else []),
           f"- evaluation: {args.trials} held-out mug scenes per model (seeds 100000+), {args.max_steps} queries, "
           f"executor {args.executor}, {t_eval:.0f} s", f"- total {time.perf_counter() - t_start:.0f} s"]
     (out / "report.md").write_text("\n".join(md) + "\n")

@@ -19,13 +19,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--train-vision", action="store_true",
                    help="also train the vision towers in full (with LoRA elsewhere), e.g. so that the queried "
                         "keypoint learns a part-level target with --target-point")
+    p.add_argument("--augment", type=float, default=None, metavar="MIN_SCALE",
+                   help="random crops of MIN_SCALE..1 of each view plus photometric jitter (as `graspvla train`)")
+    p.add_argument("--pag-min-distance", type=float, default=0.0, metavar="METRES",
+                   help="supervise box and grasp tokens only while the hand is this far from the grasp (as "
+                        "`graspvla train`; use the base model's value)")
     from graspvla.cli.train import add_target_point_argument
 
     add_target_point_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from graspvla.cli.train import build_training
+    from graspvla.cli.train import augmenter, build_training
     from graspvla.model import save_pretrained
     from graspvla.train import Trainer, apply_lora, merge_lora
 
@@ -38,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         if args.train_vision:  # apply_lora froze everything but the adapters
             for tower in model.towers:
                 tower.requires_grad_(True)
-    result = Trainer(model, tcfg, dataset, collate_fn=collate).train()
+    result = Trainer(model, tcfg, dataset, collate_fn=collate, augment=augmenter(args, model.config.image_size)).train()
     merge_lora(model)
     out = save_pretrained(model, normalizer, Path(args.out) / "model",
                           extra={"finetuned_from": args.init, "steps": result.steps, "lora_rank": args.lora_rank})
