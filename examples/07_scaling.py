@@ -13,6 +13,7 @@ categories (seen in action data) and optionally web categories (``--web``, held 
 
     python examples/07_scaling.py --data /path/to/lerobot_dataset --episodes 25,75,225 \\
         --steps 400 [--trials 4] [--web "toy car"] [--expert] [--out outputs/example_scaling] [--quick]
+        [--train-args "--init GROUNDING_MODEL --grounding G --augment 0.75 ..."] [--calibrated]
 
 ``--data`` is a dataset made by ``graspvla generate`` (repeatable: taken in order). Without it a
 small dataset is generated with ``--source`` (default ``test-scripted``: fast boxes without physics,
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,7 @@ def train_one(n: int, args: argparse.Namespace, out: Path) -> dict[str, Any]:
         argv += ["--data", d]
     if args.train_vision:
         argv.append("--train-vision")
+    argv += shlex.split(args.train_args)
     stamp = out / "scaling_run.json"
     if stamp.is_file() and json.loads(stamp.read_text()).get("argv") == argv and (out / "model" / "config.json").is_file():
         print(f"[scaling] n={n}: reusing {out / 'model'}")
@@ -190,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--source", default="test-scripted", help="episode source when no --data is given")
     ap.add_argument("--episodes", default="25,75,225", help="comma-separated training-episode counts")
     ap.add_argument("--out", default="outputs/example_scaling", help="output directory")
-    ap.add_argument("--preset", default="tiny", choices=["tiny", "small", "graspvla"], help="model size")
+    ap.add_argument("--preset", default="tiny", help="model preset (graspvla.model.preset; ignored with --init in --train-args)")
     ap.add_argument("--steps", type=int, default=400, help="optimiser steps per run (the same for every count)")
     ap.add_argument("--batch", type=int, default=16, help="batch size")
     ap.add_argument("--lr", type=float, default=3e-4, help="peak learning rate")
@@ -199,6 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frozen-vision", dest="train_vision", action="store_false",
                     help="keep the vision towers frozen (default: train them, as the tiny preset has no pretrained towers)")
     ap.add_argument("--seed", type=int, default=0, help="training seed (the same for every count)")
+    ap.add_argument("--train-args", default="",
+                    help="further `graspvla train` arguments for every run, e.g. \"--init DIR --grounding G "
+                         "--grounding-ratio 0.4 --augment 0.75 --pag-min-distance 0.1 --target-point\" (a "
+                         "grounding-only model as the common starting point; --init keeps its architecture)")
+    ap.add_argument("--calibrated", action="store_true",
+                    help="evaluate each model with the cameras' calibration (graspvla eval --policy calibrated:DIR)")
     ap.add_argument("--conditions", default="basic", help="comma-separated test sets")
     ap.add_argument("--synthetic", default="mug,bottle,can,box,banana", help="categories seen in action data")
     ap.add_argument("--web", default="", help="held-out categories (e.g. 'toy car'); none by default")
@@ -264,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         policies: list[Any] = []
         for n, name in zip(counts, names):
-            p = ModelPolicy.from_checkpoint(str(out / f"n{n}" / "model"))
+            p = ModelPolicy.from_checkpoint(str(out / f"n{n}" / "model"), calibrated_axes="xyz" if args.calibrated else None)
             p.name = name
             policies.append(p)
         if args.expert:
@@ -313,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
           "highest the target rose, averaged over all of the model's trials.", "",
           f"- data: {args.data}; each run uses the FIRST n successful episodes (nested subsets, normaliser fitted on them)",
           f"- training: preset {args.preset}, {args.steps} steps, batch {args.batch}, lr {args.lr}, warm-up {args.warmup}, "
-          f"seed {args.seed}, vision {'trained' if args.train_vision else 'frozen'}, {t_train:.0f} s of training in total",
+          f"seed {args.seed}, vision {'trained' if args.train_vision else 'frozen'}, {t_train:.0f} s of training in total"
+          + (f", further arguments `{args.train_args}`" if args.train_args else ""),
+          *(["- policy: each model with the cameras' calibration (`--policy calibrated:DIR`)"] if args.calibrated else []),
           f"- evaluation: conditions {conditions}, synthetic {synthetic}, web {web or 'none'}, {args.trials} trials per "
           f"(condition, category), scene seeds from {args.eval_seed} (the same for every model), executor {args.executor}, "
           f"{t_eval:.0f} s of trials",
