@@ -57,3 +57,47 @@ def test_build_training_uses_the_models_text_tokenizer(tmp_path: Path) -> None:
     assert len(prompt) < len(PROMPT.format(instruction=sample["instruction"]).encode())  # BPE merges, not bytes
     loss, _ = model.compute_loss(batch)
     assert torch.isfinite(loss)
+
+
+def _scripted_data(path: Path) -> Path:
+    from graspvla.data import GenerateConfig, generate
+
+    generate(GenerateConfig(out=str(path), num_episodes=2, episodes_per_shard=2, source="test-scripted",
+                            source_options={"image_size": 32, "frames": 6}, workers=1, progress=False))
+    return path
+
+
+def test_target_point_needs_a_queried_keypoint_and_calibrated_data(tmp_path: Path) -> None:
+    from graspvla.cli.train import add_arguments, build_training
+    from graspvla.errors import InvalidInputError
+
+    data = _scripted_data(tmp_path / "d")  # the scripted test source records no calibration
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    common = ["--data", str(data), "--steps", "1", "--batch", "1", "--workers", "0", "--out", str(tmp_path / "o"),
+              "--target-point"]
+    with pytest.raises(InvalidInputError, match="queried keypoint"):
+        build_training(p.parse_args(common + ["--preset", "tiny"]))
+    with pytest.raises(InvalidInputError, match="calibration"):
+        build_training(p.parse_args(common + ["--preset", "tiny-ground"]))
+
+
+@pytest.mark.parametrize("train_vision", [False, True])
+def test_finetune_trains_the_vision_towers_only_when_asked(tmp_path: Path, train_vision: bool) -> None:
+    from graspvla.cli.main import main as cli
+    from graspvla.model import GraspVLA, GraspVLAConfig, Normalizer, from_pretrained, save_pretrained
+    from graspvla.model.config import VisionConfig
+
+    data = _scripted_data(tmp_path / "d")
+    torch.manual_seed(0)
+    cfg = GraspVLAConfig(image_size=32, vision=(VisionConfig(width=32, depth=1, heads=2, patch_size=16),))
+    save_pretrained(GraspVLA(cfg), Normalizer.identity(), tmp_path / "init")
+    rc = cli(["finetune", "--init", str(tmp_path / "init"), "--data", str(data), "--out", str(tmp_path / "ft"),
+              "--steps", "3", "--batch", "2", "--lora-rank", "2", "--lr", "1e-2"] + (["--train-vision"] if train_vision else []))
+    assert rc == 0
+    before, after = from_pretrained(str(tmp_path / "init"))[0], from_pretrained(str(tmp_path / "ft" / "model"))[0]
+    tower = [k for k in before.state_dict() if k.startswith("towers.")]
+    changed = [k for k in tower if not torch.equal(before.state_dict()[k], after.state_dict()[k])]
+    assert bool(changed) == train_vision
+    lm = [k for k in before.state_dict() if k.startswith("layers.") and k.endswith("q_proj.weight")]
+    assert lm and any(not torch.equal(before.state_dict()[k], after.state_dict()[k]) for k in lm)  # LoRA merged
