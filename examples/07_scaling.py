@@ -65,10 +65,7 @@ def available_episodes(data: list[str]) -> int:
     return sum(LeRobotReader(d, decode_images=False, verify="none").num_episodes for d in data)
 
 
-def train_one(n: int, args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    """``graspvla train --max-episodes n`` (skipped if this exact run already finished)."""
-    from graspvla.cli.main import main as cli
-
+def _train_argv(n: int, args: argparse.Namespace, out: Path) -> list[str]:
     argv = ["train", "--out", str(out), "--preset", args.preset, "--steps", str(args.steps), "--batch", str(args.batch),
             "--lr", str(args.lr), "--warmup", str(args.warmup), "--workers", str(args.workers), "--seed", str(args.seed),
             "--checkpoint-every", str(args.steps), "--max-episodes", str(n)]
@@ -76,19 +73,76 @@ def train_one(n: int, args: argparse.Namespace, out: Path) -> dict[str, Any]:
         argv += ["--data", d]
     if args.train_vision:
         argv.append("--train-vision")
-    argv += shlex.split(args.train_args)
+    return argv + shlex.split(args.train_args)
+
+
+def _reusable(argv: list[str], out: Path) -> dict[str, Any] | None:
     stamp = out / "scaling_run.json"
     if stamp.is_file() and json.loads(stamp.read_text()).get("argv") == argv and (out / "model" / "config.json").is_file():
-        print(f"[scaling] n={n}: reusing {out / 'model'}")
         return json.loads(stamp.read_text())
+    return None
+
+
+def _stamp(n: int, argv: list[str], args: argparse.Namespace, out: Path, seconds: float) -> dict[str, Any]:
+    rec = {"argv": argv, "seconds": round(seconds, 1), "final_loss": _final_loss(out), "frames": _frames(args.data, n)}
+    (out / "scaling_run.json").write_text(json.dumps(rec, indent=1))
+    return rec
+
+
+def train_one(n: int, args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """``graspvla train --max-episodes n`` (skipped if this exact run already finished)."""
+    from graspvla.cli.main import main as cli
+
+    argv = _train_argv(n, args, out)
+    if (rec := _reusable(argv, out)) is not None:
+        print(f"[scaling] n={n}: reusing {out / 'model'}")
+        return rec
     t0 = time.perf_counter()
     rc = cli(argv)
     if rc != 0:
         raise SystemExit(f"training n={n} failed (exit {rc})")
-    rec = {"argv": argv, "seconds": round(time.perf_counter() - t0, 1), "final_loss": _final_loss(out),
-           "frames": _frames(args.data, n)}
-    stamp.write_text(json.dumps(rec, indent=1))
-    return rec
+    return _stamp(n, argv, args, out, time.perf_counter() - t0)
+
+
+def train_parallel(counts: list[int], args: argparse.Namespace, out: Path) -> dict[int, dict[str, Any]]:
+    """The runs as ``--jobs`` concurrent ``graspvla train`` processes (one thread each; logs in
+    ``n<N>/train.log``); finished runs are reused as in :func:`train_one`."""
+    import os
+    import subprocess
+    import sys
+
+    runs: dict[int, dict[str, Any]] = {}
+    todo = []
+    for n in counts:
+        argv = _train_argv(n, args, out / f"n{n}")
+        if (rec := _reusable(argv, out / f"n{n}")) is not None:
+            print(f"[scaling] n={n}: reusing {out / f'n{n}' / 'model'}")
+            runs[n] = rec
+        else:
+            todo.append((n, argv))
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    running: list[tuple[int, list[str], subprocess.Popen, float, Any]] = []
+    while todo or running:
+        while todo and len(running) < args.jobs:
+            n, argv = todo.pop(0)
+            (out / f"n{n}").mkdir(parents=True, exist_ok=True)
+            log = open(out / f"n{n}" / "train.log", "w")
+            print(f"[scaling] training on the first {n} episodes ({args.steps} steps; log {log.name})", flush=True)
+            proc = subprocess.Popen([sys.executable, "-m", "graspvla.cli.main", *argv], stdout=log, stderr=subprocess.STDOUT, env=env)
+            running.append((n, argv, proc, time.perf_counter(), log))
+        time.sleep(1.0)
+        for item in list(running):
+            n, argv, proc, t0, log = item
+            if proc.poll() is None:
+                continue
+            running.remove(item)
+            log.close()
+            if proc.returncode != 0:
+                for _, _, other, _, _ in running:
+                    other.terminate()
+                raise SystemExit(f"training n={n} failed (exit {proc.returncode}); see {log.name}")
+            runs[n] = _stamp(n, argv, args, out / f"n{n}", time.perf_counter() - t0)
+    return runs
 
 
 def _final_loss(out: Path) -> float | None:
@@ -206,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="further `graspvla train` arguments for every run, e.g. \"--init DIR --grounding G "
                          "--grounding-ratio 0.4 --augment 0.75 --pag-min-distance 0.1 --target-point\" (a "
                          "grounding-only model as the common starting point; --init keeps its architecture)")
+    ap.add_argument("--jobs", type=int, default=1, help="training runs at once (separate processes, one thread each)")
     ap.add_argument("--calibrated", action="store_true",
                     help="evaluate each model with the cameras' calibration (graspvla eval --policy calibrated:DIR)")
     ap.add_argument("--conditions", default="basic", help="comma-separated test sets")
@@ -255,8 +310,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"--report-only: {stamp} missing; run without --report-only first")
             runs[n] = json.loads(stamp.read_text())
             continue
+        if args.jobs > 1:
+            continue
         print(f"[scaling] training on the first {n} episodes ({args.steps} steps)", flush=True)
         runs[n] = train_one(n, args, out / f"n{n}")
+    if args.jobs > 1 and not args.report_only:
+        runs = train_parallel(counts, args, out)
     t_train = sum(float(r.get("seconds") or 0.0) for r in runs.values())
 
     # 2. closed loop: every model on the same scenes

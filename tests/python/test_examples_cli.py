@@ -15,9 +15,12 @@ EXAMPLES = sorted((ROOT / "examples").glob("[0-9][0-9]_*.py"))
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
 def test_example_quick(example: Path, tmp_path: Path) -> None:
     # run from a temporary directory: examples write their outputs under ./outputs
-    res = subprocess.run([sys.executable, str(example), "--quick"], capture_output=True, text=True, timeout=600,
+    extra = ["--jobs", "2"] if example.stem == "07_scaling" else []  # its runs as parallel processes
+    res = subprocess.run([sys.executable, str(example), "--quick", *extra], capture_output=True, text=True, timeout=600,
                          cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
+    if extra:
+        assert all((tmp_path / "outputs" / "example_scaling" / f"n{n}" / "model" / "config.json").is_file() for n in (1, 2))
 
 
 def test_cli_help_and_demo(tmp_path: Path) -> None:
