@@ -16,7 +16,7 @@ both models are evaluated a second time with calibrated cameras, which triangula
 the zero-shot model then grasps the middle of the mug, the fine-tuned one its handle.
 
     python examples/06_preference_finetune.py --base checkpoints/graspvla-tiny \\
-        [--demos 30] [--steps 300] [--trials 10] [--out outputs/example_preference] [--quick]
+        [--demos 130] [--steps 1500] [--trials 10] [--out outputs/example_preference] [--quick]
 
 Without ``--base`` the shipped ``checkpoints/graspvla-tiny`` is used; ``--quick`` (seconds, for
 the tests) trains a throw-away tiny base for a few steps when there is none.
@@ -83,10 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--base", default=None, help="trained model directory (default: checkpoints/graspvla-tiny)")
     ap.add_argument("--out", default="outputs/example_preference", help="output directory")
-    ap.add_argument("--demos", type=int, default=30, help="demonstration seeds to attempt")
-    ap.add_argument("--steps", type=int, default=300, help="fine-tuning steps")
+    ap.add_argument("--demos", type=int, default=130, help="demonstration seeds to attempt (about 70 %% succeed: ~90 demos; the paper used 100)")
+    ap.add_argument("--steps", type=int, default=1500, help="fine-tuning steps")
     ap.add_argument("--lora-rank", type=int, default=8, help="LoRA rank (0 = full fine-tuning)")
-    ap.add_argument("--lr", type=float, default=1e-3, help="fine-tuning learning rate")
+    ap.add_argument("--lr", type=float, default=3e-4, help="fine-tuning learning rate")
     ap.add_argument("--batch", type=int, default=8, help="fine-tuning batch size")
     ap.add_argument("--trials", type=int, default=10, help="evaluation trials per model (held-out mug scenes)")
     ap.add_argument("--max-steps", type=int, default=25, help="policy queries per trial")
@@ -94,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--expert", action="store_true", help="also evaluate the scripted top-down expert (reference)")
     ap.add_argument("--no-target-point", action="store_true",
                     help="keep the queried keypoint on the mug's box (no --target-point fine-tuning, no calibrated rows)")
-    ap.add_argument("--orientation-prior", type=float, default=2.0,
-                    help="orientation prior of the calibrated rows (graspvla.eval.model_policy)")
+    ap.add_argument("--orientation-prior", type=float, default=0.0,
+                    help="orientation prior of the calibrated rows (graspvla.eval.model_policy); 0 by default: a "
+                         "handle grasp is tilted, the prior pulls toward the hand's current orientation")
     ap.add_argument("--quick", action="store_true", help="2 demos, 2 steps, 1 short trial per model (< 60 s)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
