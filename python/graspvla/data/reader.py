@@ -127,8 +127,10 @@ class LeRobotReader:
         for key in self._cams.values():
             cols += [f"videos/{key}/chunk_index", f"videos/{key}/file_index", f"videos/{key}/from_timestamp"]
         tables = []
+        self._ep_cameras: dict[int, dict[str, Any]] = {}
         for f in ep_files:
             t = _read_parquet(f)
+            self._ep_cameras.update(self._episode_cameras(t, f))
             missing = [c for c in cols if c not in t.column_names and c != "tasks"]
             if missing:
                 raise CorruptShardError(f"{f}: missing episode columns {missing}")
@@ -136,7 +138,6 @@ class LeRobotReader:
         eps = pa.concat_tables(tables).sort_by("episode_index")
         self._ep = {c: eps.column(c).to_numpy() for c in eps.column_names if c != "tasks"}
         self._ep_tasks = eps.column("tasks").to_pylist() if "tasks" in eps.column_names else None
-        self._ep_cameras = self._episode_cameras(ep_files)
         self._tasks = self._load_tasks()
 
         n = len(eps)
@@ -162,22 +163,20 @@ class LeRobotReader:
         self._videos: dict[str, VideoReader] = {}
 
     @staticmethod
-    def _episode_cameras(ep_files: list[Path]) -> dict[int, dict[str, Any]]:
+    def _episode_cameras(table: pa.Table, path: Path) -> dict[int, dict[str, Any]]:
         """episode_index -> the cameras' calibration that graspvla's generator records in each
         episode's ``graspvla/params`` (``{camera: CameraCalibration.to_dict()}``); episodes
         without one (other datasets, data made before it was recorded) are absent."""
         out: dict[int, dict[str, Any]] = {}
-        for f in ep_files:
-            t = _read_parquet(f)
-            if "graspvla/params" not in t.column_names:
-                continue
-            for idx, raw in zip(t.column("episode_index").to_pylist(), t.column("graspvla/params").to_pylist()):
-                try:
-                    cams = json.loads(raw).get("cameras") if raw else None
-                except (TypeError, ValueError) as e:
-                    raise CorruptShardError(f"{f}: episode {idx}: graspvla/params is not JSON ({e})") from e
-                if isinstance(cams, dict) and cams:
-                    out[int(idx)] = cams
+        if "graspvla/params" not in table.column_names or "episode_index" not in table.column_names:
+            return out
+        for idx, raw in zip(table.column("episode_index").to_pylist(), table.column("graspvla/params").to_pylist()):
+            try:
+                cams = json.loads(raw).get("cameras") if raw else None
+            except (TypeError, ValueError, AttributeError) as e:
+                raise CorruptShardError(f"{path}: episode {idx}: graspvla/params is not a JSON object ({e})") from e
+            if isinstance(cams, dict) and cams:
+                out[int(idx)] = cams
         return out
 
     @property

@@ -209,3 +209,19 @@ def test_reader_detects_truncated_dataset_file(small_dataset, tmp_path):
         r[0]
     with pytest.raises(CorruptShardError, match=p.name):
         verify_dataset(root)
+
+
+def test_reader_refuses_episode_params_that_are_not_json(small_dataset, tmp_path):
+    """The per-episode ``graspvla/params`` (where the cameras' calibration travels) is parsed
+    when the reader opens: damage there is named, not a KeyError later in training."""
+    root = _copy(small_dataset, tmp_path)
+    ep = next((root / "meta" / "episodes").rglob("*.parquet"))
+    t = pq.read_table(ep)
+    assert not LeRobotReader(root, verify="none").has_cameras  # the scripted test source records none
+    col = t.column_names.index("graspvla/params")
+    bad = t.column("graspvla/params").to_pylist()
+    bad[0] = "{not json"
+    ep.unlink()  # break the hard link before rewriting
+    pq.write_table(t.set_column(col, "graspvla/params", pa.array(bad, pa.string())), ep)
+    with pytest.raises(CorruptShardError, match="graspvla/params is not a JSON object"):
+        LeRobotReader(root, verify="none")
