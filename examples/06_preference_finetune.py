@@ -106,14 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.demos, args.steps, args.trials, args.max_steps, args.batch = 2, 2, 1, 2, 4
 
-    base = Path(args.base) if args.base else ROOT / "checkpoints" / "graspvla-tiny"
-    image_size = 64
-    if (base / "config.json").is_file():
-        from graspvla.model.checkpoint import from_pretrained
+    from graspvla.model import GraspVLAConfig
 
-        image_size = 64 if args.quick else int(from_pretrained(str(base))[0].config.image_size)
-    elif not args.quick:
+    base = Path(args.base) if args.base else ROOT / "checkpoints" / "graspvla-tiny"
+    base_config = GraspVLAConfig.load(base / "config.json") if (base / "config.json").is_file() else None
+    if base_config is None and not args.quick:
         raise SystemExit(f"no trained model at {base}: pass --base (a graspvla model directory) or use --quick")
+    image_size = 64 if args.quick or base_config is None else int(base_config.image_size)
 
     # 1. constrained demonstrations: synthesised grasps with both contacts on the handle
     demos_dir = out / "demos"
@@ -123,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         demo_stats = json.loads((out / "demos.json").read_text()) if (out / "demos.json").is_file() else {}
     (out / "demos.json").write_text(json.dumps(demo_stats))
     print(f"[demos] {demo_stats}")
-    if not (base / "config.json").is_file():  # --quick without a trained model
+    if base_config is None:  # --quick without a trained model
         base = train_scratch_base(demos_dir, out / "scratch_base", steps=2)
+        base_config = GraspVLAConfig.load(base / "config.json")
 
     # 2. few-shot post-training through the CLI (LoRA on the LM's and the expert's projections)
     from graspvla.cli.main import main as cli
@@ -133,12 +133,10 @@ def main(argv: list[str] | None = None) -> int:
 
     shutil.rmtree(out / "finetune", ignore_errors=True)  # the trainer would resume a previous run's checkpoint
     t0 = time.perf_counter()
-    from graspvla.model.checkpoint import from_pretrained
-
     # a model with a queried keypoint also learns where on the mug to grasp: its keypoint is
     # trained on the handle grasp's projection (full vision towers, LoRA elsewhere), which
     # calibrated cameras triangulate
-    point = from_pretrained(str(base))[0].config.has_target_keypoint and not args.no_target_point
+    point = base_config.has_target_keypoint and not args.no_target_point
     rc = cli(["finetune", "--init", str(base), "--data", str(demos_dir), "--out", str(out / "finetune"),
               "--steps", str(args.steps), "--batch", str(args.batch), "--lr", str(args.lr),
               "--lora-rank", str(args.lora_rank)] + (["--target-point", "--train-vision", "--augment", "0.75", "--pag-min-distance", "0.1"] if point else []))

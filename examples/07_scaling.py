@@ -303,19 +303,18 @@ def main(argv: list[str] | None = None) -> int:
 
     # 1. train: the same preset, steps and seed; the first n episodes
     runs: dict[int, dict[str, Any]] = {}
-    for n in counts:
-        stamp = out / f"n{n}" / "scaling_run.json"
-        if args.report_only:
+    if args.report_only:
+        for n in counts:
+            stamp = out / f"n{n}" / "scaling_run.json"
             if not stamp.is_file():
                 raise SystemExit(f"--report-only: {stamp} missing; run without --report-only first")
             runs[n] = json.loads(stamp.read_text())
-            continue
-        if args.jobs > 1:
-            continue
-        print(f"[scaling] training on the first {n} episodes ({args.steps} steps)", flush=True)
-        runs[n] = train_one(n, args, out / f"n{n}")
-    if args.jobs > 1 and not args.report_only:
+    elif args.jobs > 1:
         runs = train_parallel(counts, args, out)
+    else:
+        for n in counts:
+            print(f"[scaling] training on the first {n} episodes ({args.steps} steps)", flush=True)
+            runs[n] = train_one(n, args, out / f"n{n}")
     t_train = sum(float(r.get("seconds") or 0.0) for r in runs.values())
 
     # 2. closed loop: every model on the same scenes

@@ -27,7 +27,6 @@ def build_policy(args: argparse.Namespace):  # noqa: ANN201
     from graspvla.model import GraspVLAPolicy
     from graspvla.geometry.calibration import load_cameras
 
-    cams = None
     if args.calibration is not None:
         from graspvla.model.checkpoint import from_pretrained
 

@@ -174,7 +174,7 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         if not model.config.has_target_keypoint:
             raise InvalidInputError("--target-point trains the queried keypoint, which this model does not have "
                                     "(needs PAG and a tower with target_keypoint > 0, e.g. the tiny-ground preset)")
-        if not any(getattr(p.reader, "has_cameras", True) for p in parts):
+        if not any(p.reader.has_cameras for p in parts):
             raise InvalidInputError("--target-point: no --data set records its cameras' calibration (datasets made "
                                     "by `graspvla generate` before it did); regenerate the data or drop the flag")
     if normalizer is None:
