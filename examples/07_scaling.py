@@ -4,7 +4,10 @@ For each episode count n (``--episodes 25,75,225``) the same preset is trained f
 of steps on the FIRST n successful episodes of the data (``graspvla train --max-episodes n``: the
 subsets are nested, so a larger run sees everything a smaller one saw, and the normaliser is fitted
 on the subset), then every model runs closed loop in MuJoCo on the same scene seeds, synthetic
-categories (seen in action data) and optionally web categories (``--web``, held out). Writes:
+categories (seen in action data) and optionally web categories (``--web``, held out). With a common
+starting model (``--train-args "--init DIR ..."``) the count 0 is that model before training, so
+the curve also serves post-training: how many episodes of a new object a trained model needs.
+Writes:
 
 * ``scaling.md``: the table (success with 95% Wilson intervals, per group and overall);
 * ``scaling.png``: success vs episodes (log x, Wilson-interval error bars), drawn with Pillow;
@@ -37,9 +40,25 @@ import torch
 
 def _ints(text: str) -> list[int]:
     vals = sorted({int(v) for v in text.split(",") if v.strip()})
-    if not vals or vals[0] < 1:
-        raise SystemExit(f"--episodes: positive comma-separated counts, got {text!r}")
+    if not vals or vals[0] < 0 or vals[-1] < 1:
+        raise SystemExit(f"--episodes: comma-separated counts >= 0 (at least one positive), got {text!r}")
     return vals
+
+
+def _init_dir(train_args: str) -> str | None:
+    """The ``--init`` model of ``--train-args`` (the common starting point), if any."""
+    argv = shlex.split(train_args)
+    for k, a in enumerate(argv):
+        if a == "--init" and k + 1 < len(argv):
+            return argv[k + 1]
+        if a.startswith("--init="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def _model_dir(n: int, args: argparse.Namespace, out: Path) -> Path:
+    """Run n's model; n = 0 is the ``--init`` model as it is (no training)."""
+    return Path(_init_dir(args.train_args) or "") if n == 0 else out / f"n{n}" / "model"
 
 
 def _names(text: str) -> list[str]:
@@ -176,11 +195,13 @@ def plot(rows: list[dict[str, Any]], groups: list[str], expert: dict[str, Any] |
     except TypeError:  # Pillow < 10.1
         font = small = ImageFont.load_default()
     ns = [r["episodes"] for r in rows]
-    lo_x, hi_x = math.log10(min(ns) / 1.6), math.log10(max(ns) * 1.6)
+    positive = [n for n in ns if n > 0]
+    zero_at = min(positive) / 4.0  # n = 0 (the starting model) sits a little left of the smallest count
+    lo_x, hi_x = math.log10((zero_at if 0 in ns else min(positive)) / 1.6), math.log10(max(positive) * 1.6)
     pw, ph = W - left - right, H - top - bottom
 
     def X(n: float) -> float:
-        return left + (math.log10(n) - lo_x) / (hi_x - lo_x) * pw
+        return left + (math.log10(n if n > 0 else zero_at) - lo_x) / (hi_x - lo_x) * pw
 
     def Y(p: float) -> float:
         return top + (1.0 - p) * ph
@@ -191,7 +212,7 @@ def plot(rows: list[dict[str, Any]], groups: list[str], expert: dict[str, Any] |
         d.text((left - 8, Y(p)), f"{100 * p:.0f}%", fill="black", font=small, anchor="rm")
     for n in ns:  # x ticks at the measured counts
         d.line([(X(n), top + ph), (X(n), top + ph + 5)], fill="black")
-        d.text((X(n), top + ph + 8), str(n), fill="black", font=small, anchor="ma")
+        d.text((X(n), top + ph + 8), str(n) if n else "0 (start)", fill="black", font=small, anchor="ma")
     d.rectangle([left, top, left + pw, top + ph], outline="black")
     d.text((left + pw / 2, H - 18), "training episodes (log scale)", fill="black", font=font, anchor="mm")
     d.text((12, top - 22), "closed-loop success (95% CI)", fill="black", font=small)
@@ -204,7 +225,7 @@ def plot(rows: list[dict[str, Any]], groups: list[str], expert: dict[str, Any] |
     for k, g in enumerate(series):
         colour = COLOURS.get(g, (148, 103, 189))
         shift = step ** (k - (len(series) - 1) / 2)
-        pts = [(X(r["episodes"] * shift), Y(r[g]["rate"])) for r in rows]
+        pts = [(X((r["episodes"] or zero_at) * shift), Y(r[g]["rate"])) for r in rows]
         if len(pts) > 1:
             d.line(pts, fill=colour, width=2)
         for r, (x, y) in zip(rows, pts):
@@ -288,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         conditions, synthetic, web = conditions[:1], synthetic[:1], (web or ["toy car"])[:1]
     if args.steps < 1 or args.trials < 1 or args.max_steps < 1:
         raise SystemExit("--steps, --trials and --max-steps must be >= 1")
+    if 0 in counts and _init_dir(args.train_args) is None:
+        raise SystemExit("--episodes 0 is the --init model before training: pass --train-args \"--init DIR ...\"")
 
     if not args.data:
         gen = make_data(out / "data", attempts=max(4, 2 * max(counts)) if args.quick else 2 * max(counts),
@@ -301,18 +324,19 @@ def main(argv: list[str] | None = None) -> int:
     if not counts:
         raise SystemExit(f"no episode count fits the {have} episodes of {args.data}")
 
-    # 1. train: the same preset, steps and seed; the first n episodes
-    runs: dict[int, dict[str, Any]] = {}
+    # 1. train: the same preset, steps and seed; the first n episodes (0: the --init model as is)
+    runs: dict[int, dict[str, Any]] = {0: {"frames": 0, "seconds": 0.0, "final_loss": None}} if 0 in counts else {}
+    trained = [n for n in counts if n > 0]
     if args.report_only:
-        for n in counts:
+        for n in trained:
             stamp = out / f"n{n}" / "scaling_run.json"
             if not stamp.is_file():
                 raise SystemExit(f"--report-only: {stamp} missing; run without --report-only first")
             runs[n] = json.loads(stamp.read_text())
     elif args.jobs > 1:
-        runs = train_parallel(counts, args, out)
+        runs |= train_parallel(trained, args, out)
     else:
-        for n in counts:
+        for n in trained:
             print(f"[scaling] training on the first {n} episodes ({args.steps} steps)", flush=True)
             runs[n] = train_one(n, args, out / f"n{n}")
     t_train = sum(float(r.get("seconds") or 0.0) for r in runs.values())
@@ -331,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         policies: list[Any] = []
         for n, name in zip(counts, names):
-            p = ModelPolicy.from_checkpoint(str(out / f"n{n}" / "model"), calibrated_axes="xyz" if args.calibrated else None)
+            p = ModelPolicy.from_checkpoint(str(_model_dir(n, args, out)), calibrated_axes="xyz" if args.calibrated else None)
             p.name = name
             policies.append(p)
         if args.expert:
@@ -378,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
           "Cells: success rate [95% Wilson interval] (successes/trials). Success = the requested object lifted "
           f">= 10 cm within {args.max_steps} policy queries; lifting another object fails. Mean max lift: the "
           "highest the target rose, averaged over all of the model's trials.", "",
-          f"- data: {args.data}; each run uses the FIRST n successful episodes (nested subsets, normaliser fitted on them)",
+          f"- data: {args.data}; each run uses the FIRST n successful episodes (nested subsets, normaliser fitted on them)"
+          + ("; 0 = the `--init` model before any training on them" if 0 in counts else ""),
           f"- training: preset {args.preset}, {args.steps} steps, batch {args.batch}, lr {args.lr}, warm-up {args.warmup}, "
           f"seed {args.seed}, vision {'trained' if args.train_vision else 'frozen'}, {t_train:.0f} s of training in total"
           + (f", further arguments `{args.train_args}`" if args.train_args else ""),

@@ -113,6 +113,23 @@ class GenerateSummary:
         return "\n".join(lines)
 
 
+def _exit_with_parent(parent: int, period: float = 0.5) -> None:
+    """Worker initialiser: end this worker when the driver is gone.
+
+    A driver killed by SIGTERM or SIGKILL runs no cleanup, and a spawned worker is re-parented
+    and would finish its whole shard for nobody. A daemon thread polls the parent pid and exits
+    the worker at once; the unfinished shard is redone on resume (shards are atomic).
+    """
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(period)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _run_task(spec: ShardSpec, source_name: str, source_options: dict[str, Any]) -> ShardResult:
     os.environ.setdefault("LP_NUM_THREADS", "1")
     source = make_source(source_name, **source_options)
@@ -185,7 +202,8 @@ def _run_local(cfg: GenerateConfig, specs: list[ShardSpec], on_done: Any) -> dic
                 if slot in busy or not pending:
                     continue
                 if pools[slot] is None:
-                    pools[slot] = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+                    pools[slot] = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_exit_with_parent,
+                                                      initargs=(os.getpid(),))
                 spec = pending.pop(0)
                 fut = pools[slot].submit(_run_task, spec, cfg.source, cfg.source_options)  # type: ignore[union-attr]
                 running[fut] = (slot, spec)

@@ -53,6 +53,52 @@ def test_kill_and_resume_completes_without_duplicates(tmp_path):
     assert a == b
 
 
+def _children(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid`` (from /proc)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.append(int(d.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_workers_exit_when_the_driver_is_killed(tmp_path):
+    """SIGKILL on the driver alone (no cleanup runs): its workers must not finish their shards
+    for nobody; they exit, and nothing more is written."""
+    out = tmp_path / "orphans"
+    env = dict(os.environ, PYTHONPATH=str(REPO / "python"))
+    proc = subprocess.Popen(_cmd(out, 0.3), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(read_manifest(out)) < 1:
+        time.sleep(0.05)
+    # the pools' workers (and the resource tracker, which exits on its own when its pipe closes)
+    workers = _children(proc.pid)
+    assert workers, "the driver has worker processes mid-run"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 30
+    while time.time() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not [w for w in workers if _alive(w)], "workers outlived their driver"
+    written = len(read_manifest(out))
+    time.sleep(1.0)  # nothing is written after the workers are gone
+    assert len(read_manifest(out)) == written < 8
+
+
 def test_crashed_worker_reported_and_nothing_lost(tmp_path):
     out = tmp_path / "crash"
     s = run_generate(out, n=12, per_shard=3, workers=2, max_retries=1,
