@@ -73,3 +73,34 @@ def test_scaling_quick(tmp_path: Path) -> None:
     (out / "scaling.md").unlink()
     assert ex.main(["--quick", "--expert", "--report-only", "--out", str(out)]) == 0
     assert (out / "scaling.md").read_text().split("\n\n")[1] == table
+
+
+def test_count_zero_is_the_init_model(tmp_path: Path) -> None:
+    """``--episodes 0,...`` with a common ``--init``: 0 is that model evaluated as it is (no run
+    directory, no training), the others are trained from it; without ``--init`` 0 is refused."""
+    pytest.importorskip("mujoco")
+    pytest.importorskip("PIL")
+    ex = _example()
+    base = tmp_path / "base"
+    assert ex.main(["--quick", "--out", str(base)]) == 0
+    with pytest.raises(SystemExit, match="--init"):
+        ex.main(["--quick", "--data", str(base / "data"), "--episodes", "0,1", "--out", str(tmp_path / "refused")])
+    out = tmp_path / "post"
+    init = base / "n2" / "model"
+    assert ex.main(["--quick", "--data", str(base / "data"), "--episodes", "0,1", "--out", str(out),
+                    "--train-args", f"--init {init}"]) == 0
+    rows = json.loads((out / "scaling.json").read_text())["rows"]
+    assert [r["episodes"] for r in rows] == [0, 1] and rows[0]["frames"] == 0
+    assert not (out / "n0").exists() and (out / "n1" / "model" / "config.json").is_file()
+    info = json.loads((out / "n1" / "model" / "training_info.json").read_text())
+    assert info.get("init") and Path(info["init"]).resolve() == init.resolve()
+    trials = json.loads((out / "eval" / "trials.json").read_text())
+    assert {t["policy"] for t in trials} == {"0 episodes", "1 episodes"}
+
+
+def test_plot_with_count_zero(tmp_path: Path) -> None:
+    Image = pytest.importorskip("PIL.Image")
+    ex = _example()
+    rows = [_row(0, 1, 10), _row(10, 3, 10), _row(90, 8, 10)]
+    img = Image.open(ex.plot(rows, ["synthetic"], None, tmp_path / "z.png", "from a trained model")).convert("RGB")
+    assert ex.COLOURS["synthetic"] in {tuple(int(v) for v in px) for px in np.asarray(img).reshape(-1, 3)}
