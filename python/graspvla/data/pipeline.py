@@ -109,6 +109,9 @@ class SynGraspSource:
     and jerk limits;
     grasp_filter: name of a :mod:`graspvla.grasp.filters` region (e.g. ``"mug_handle"``): only
     synthesised grasps with both finger contacts in it are tried (constrained demonstrations);
+    target_category: make an object of this category the target of every scene (e.g. the
+    user's own object among others; the scene seeds are searched as the benchmark does, see
+    :func:`graspvla.scene.generate_scene_with_target`); None = a random object is the target;
     scene_options: keyword overrides of :class:`graspvla.scene.SceneConfig`.
     """
 
@@ -132,6 +135,7 @@ class SynGraspSource:
     speed_scale: float = 0.9
     robot: str = "fr3"
     grasp_filter: str | None = None
+    target_category: str | None = None
     scene_options: dict[str, Any] = field(default_factory=dict)
 
     def stages_available(self) -> dict[str, str]:
@@ -176,7 +180,7 @@ class SynGraspSource:
 
     def __call__(self, seed: int) -> Episode:
         from graspvla.robot import Robot
-        from graspvla.scene import HOME_Q, SceneConfig, generate_scene
+        from graspvla.scene import HOME_Q, SceneConfig, generate_scene, generate_scene_with_target
         from graspvla.sim import GRIPPER_MAX_WIDTH, SimConfig, Simulator
         from graspvla.planning import PlannerConfig, plan_grasp
         from graspvla.planning.scene_world import world_from_scene
@@ -185,13 +189,15 @@ class SynGraspSource:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         rng = np.random.default_rng([int(seed), 0x5947])
-        scene = generate_scene(SceneConfig(**self.scene_options), seed=int(seed))
+        scene_cfg = SceneConfig(**self.scene_options)
+        scene = (generate_scene_with_target(scene_cfg, int(seed), self.target_category) if self.target_category
+                 else generate_scene(scene_cfg, seed=int(seed)))
         target = scene.target
         timings["scene"] = time.perf_counter() - t0
 
         # ---- grasp
         t0 = time.perf_counter()
-        params: dict[str, Any] = {"scene_seed": int(seed), "n_objects": len(scene.objects), "target_id": int(target.id),
+        params: dict[str, Any] = {"scene_seed": int(scene.seed), "n_objects": len(scene.objects), "target_id": int(target.id),
                                   "table_top_z": float(scene.table.top_z), "grasp_stage": self.grasp_method,
                                   "table": _jsonable(scene.table), "appearance": _jsonable(scene.appearance),
                                   "objects": [{"id": o.id, "category": o.category, "asset": o.asset.name,

@@ -83,7 +83,7 @@ class SimGraspEnv:
 
     # ---- harness protocol ---------------------------------------------------------------
     def reset(self, seed: int, condition: Condition, category: str) -> dict[str, Any]:
-        from graspvla.scene import SceneConfig, generate_scene
+        from graspvla.scene import SceneConfig, generate_scene_with_target
         from graspvla.scene.appearance import AppearanceConfig
         from graspvla.sim import SimConfig, Simulator
 
@@ -104,16 +104,7 @@ class SimGraspEnv:
         cfg = replace(base, n_objects=(lo + extra, hi + extra), categories=(category,) + pool,
                       table_top_z=(base.table_top_z[0] + condition.table_raise, base.table_top_z[1] + condition.table_raise),
                       appearance=appearance, **self.config.scene_overrides)
-        # deterministic search for a scene containing the requested category
-        for k in range(64):
-            scene = generate_scene(cfg, seed=seed * 64 + k)
-            ids = [o.id for o in scene.objects if o.category == category]
-            if ids:
-                break
-        else:
-            raise RuntimeError(f"no scene with a {category!r} for seed {seed}")
-        scene.target_id = ids[0] if scene.objects[ids[0]].id == ids[0] else scene.objects.index(
-            next(o for o in scene.objects if o.id == ids[0]))
+        scene = generate_scene_with_target(cfg, seed, category)  # deterministic: seeds seed * 64 + k
         h, w = self.config.image_size
         # the direct executor's servos get the arm's gravity and Coriolis torques added, as the
         # real Franka controller does internally (Simulator.step; the control loop steps itself)

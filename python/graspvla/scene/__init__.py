@@ -6,9 +6,11 @@ All poses are in the robot base frame (= MuJoCo world frame; robot base at the o
 from __future__ import annotations
 
 from graspvla.scene.appearance import Appearance, AppearanceConfig, CameraSpec, LightSpec, TextureSpec
-from graspvla.scene.layout import HOME_Q, Distractor, Scene, SceneConfig, SceneObject, TableSpec, generate_scene
+from graspvla.scene.layout import (HOME_Q, Distractor, Scene, SceneConfig, SceneObject, TableSpec, generate_scene,
+                                   generate_scene_with_target)
 
 __all__ = [
     "Appearance", "AppearanceConfig", "CameraSpec", "LightSpec", "TextureSpec", "HOME_Q", "Distractor",
     "Scene", "SceneConfig", "SceneObject", "TableSpec", "generate_scene",
+    "generate_scene_with_target",
 ]

@@ -278,3 +278,24 @@ def generate_scene(config: SceneConfig = SceneConfig(), seed: int = 0, settle: b
     if settle:
         scene = _settle(scene)
     return scene
+
+
+def generate_scene_with_target(config: SceneConfig, seed: int, category: str, attempts: int = 64) -> Scene:
+    """A scene whose target is an object of ``category`` (the first one, by object id).
+
+    Tries the scene seeds ``seed * attempts + k`` for k = 0, 1, ... (deterministic; the
+    benchmark's scenes are drawn this way) until one holds that category. Raises
+    :class:`InvalidInputError` if ``config.categories`` excludes it, and :class:`SimulationError`
+    if no attempt holds it.
+    """
+    if config.categories is not None and category not in config.categories:
+        raise InvalidInputError(f"target category {category!r} is not among the scene's categories {list(config.categories)}")
+    if config.catalog is None and category not in category_names():
+        raise InvalidInputError(f"target category {category!r} is unknown; choose from {category_names()}")
+    for k in range(attempts):
+        scene = generate_scene(config, seed=seed * attempts + k)
+        ids = [i for i, o in enumerate(scene.objects) if o.category == category]
+        if ids:
+            scene.target_id = ids[0]
+            return scene
+    raise SimulationError(f"no scene with a {category!r} among {attempts} draws for seed {seed}")
