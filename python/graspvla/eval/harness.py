@@ -148,6 +148,20 @@ def _first_grasp_scores(env: Any, policy: Any) -> tuple[float | None, float | No
     return d, float(nearest)
 
 
+def _first_grasp_region_error(env: Any, policy: Any) -> float | None:
+    """Distance [m] from the policy's first grasp position to the nearest of
+    ``env.region_points()`` (the preferred part of the target); None without either."""
+    grasp = getattr(getattr(policy, "last_prediction", None), "grasp", None)
+    points = getattr(env, "region_points", None)
+    if grasp is None or not callable(points):
+        return None
+    g = np.asarray(grasp, dtype=np.float64).reshape(-1)[:3]
+    pts = points()
+    if pts is None or len(pts) == 0 or g.shape != (3,) or not np.all(np.isfinite(g)):
+        return None
+    return float(np.min(np.linalg.norm(np.asarray(pts, np.float64) - g, axis=1)))
+
+
 def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, category: str, group: str,
               max_steps: int, lift_threshold: float, keep_frames: bool = False) -> tuple[TrialRecord, list[np.ndarray]]:
     """One closed-loop trial. Success = the target rose >= ``lift_threshold`` while no other
@@ -160,7 +174,7 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
     success = other = False
     iou: float | None = None
     grounding: tuple[float, float] | None = None
-    grasp_error = grasp_on_target = None
+    grasp_error = grasp_on_target = region_error = None
     region: str | None = None
     on_region = False
     best = 0.0
@@ -176,6 +190,7 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
         if steps == 1:
             iou, grounding = _first_box_scores(env, policy)
             grasp_error, grasp_on_target = _first_grasp_scores(env, policy)
+            region_error = _first_grasp_region_error(env, policy)
         if actions.ndim != 2 or actions.shape[1] != 7 or not np.all(np.isfinite(actions)):
             break  # a broken policy output ends the trial as a failure
         t = time.perf_counter()
@@ -200,7 +215,7 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
                          wall_time=time.perf_counter() - t0, max_lift=best, timings=timings, box_iou=iou,
                          closest_approach=closest, box_on_target=grounding[0] if grounding else None,
                          box_chance=grounding[1] if grounding else None, grasp_error=grasp_error,
-                         grasp_on_target=grasp_on_target)
+                         grasp_on_target=grasp_on_target, region_error=region_error)
     # a trial without a lift is still scored on the environment's region (as a preference failure)
     region = region or getattr(getattr(env, "config", None), "grasp_region", None)
     if region is not None:

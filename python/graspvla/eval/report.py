@@ -49,6 +49,9 @@ class TrialRecord:
             without a grasp or environments without ``object_centres``.
         grasp_on_target: whether that grasp is nearer the requested object's centre than any
             other object's (1 or 0); None as for ``grasp_error``.
+        region_error: distance [m] from the first query's grasp position to the nearest vertex
+            of the target inside ``grasp_region`` (how close the policy aims to the preferred
+            part); None without a region or a grasp.
     """
 
     policy: str
@@ -72,6 +75,7 @@ class TrialRecord:
     box_chance: float | None = None
     grasp_error: float | None = None
     grasp_on_target: float | None = None
+    region_error: float | None = None
 
     @property
     def preference_success(self) -> bool:
@@ -167,13 +171,18 @@ def format_preference_table(records: list[TrialRecord], order: list[str] | None 
         by_policy[r.policy].append(r)
     names = [p for p in (order or []) if p in by_policy] + [p for p in by_policy if p not in (order or [])]
     regions = sorted({r.grasp_region for r in records if r.grasp_region})
-    lines = [f"| model | trials | preference success ({', '.join(regions) or 'no region'}) | grasp success |",
-             "|---|---|---|---|"]
+    aim = any(r.region_error is not None for r in records)  # a finer signal than success
+    lines = [f"| model | trials | preference success ({', '.join(regions) or 'no region'}) | grasp success |"
+             + (" first grasp to the region, median |" if aim else ""), "|---|---|---|---|" + ("---|" if aim else "")]
     for p in names:
         rs = by_policy[p]
         pref = Rate(sum(r.preference_success for r in rs), len(rs))
         grasp = Rate(sum(r.success for r in rs), len(rs))
-        lines.append(f"| {p} | {len(rs)} | {pref} | {grasp} |")
+        row = f"| {p} | {len(rs)} | {pref} | {grasp} |"
+        if aim:
+            errs = [r.region_error for r in rs if r.region_error is not None]
+            row += f" {100 * float(np.median(errs)):.1f} cm |" if errs else " - |"
+        lines.append(row)
     return "\n".join(lines)
 
 

@@ -165,6 +165,19 @@ class SimGraspEnv:
 
         return region_contact(self.sim, self.scene.target.id, self.config.grasp_region)
 
+    def region_points(self) -> np.ndarray | None:
+        """The target's mesh vertices inside ``config.grasp_region``, (N, 3) [m, base frame,
+        current state]; None when no region is configured."""
+        if self.config.grasp_region is None or self.sim is None:
+            return None
+        from graspvla.grasp.filters import grasp_region
+
+        obj = self.scene.target
+        v = np.asarray(obj.asset.vertices, np.float64)
+        inside = v[grasp_region(self.config.grasp_region, obj.asset).contains(v)]
+        T = self.sim.object_poses()[obj.id]
+        return inside @ T[:3, :3].T + T[:3, 3]
+
     def target_boxes(self) -> list[tuple[int, int, int, int] | None]:
         """The requested object's box (x0, y0, x1, y1) [pixels] in the front and side images of
         the current state, from segmentation; None for a camera that does not see it."""

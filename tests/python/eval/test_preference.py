@@ -121,3 +121,35 @@ def test_preference_table():
     assert "preference success (mug_handle)" in lines[0]
     assert lines[2].startswith("| finetuned | 4 | 100% ") and "(4/4) | 100%" in lines[2]
     assert lines[3].startswith("| base | 4 | 25% ") and "(1/4) | 75%" in lines[3]
+
+
+def test_region_points_and_the_first_grasps_distance_to_them():
+    """The env's region points are the handle's vertices (beyond the body radius, on the handle
+    side, moved with the mug); a first grasp on the handle scores ~0, one at the body's axis at
+    least the body radius; the table reports the median."""
+    from graspvla.grasp.filters import mug_geometry
+
+    env = _mug_env()
+    env.reset(0, CONDITIONS["basic"], "mug")
+    target = env.scene.target
+    T = env.sim.object_poses()[target.id]
+    g = mug_geometry(target.asset)
+    pts = env.region_points()
+    assert pts is not None and len(pts) > 10
+    local = (pts - T[:3, 3]) @ T[:3, :3]  # back to the object frame
+    assert np.all(g.radial_distance(local) > g.radius) and np.all(local[:, 0] > g.axis_xy[0])
+
+    class Aim(_Policy):
+        def __init__(self, point):
+            self.last_prediction = SimpleNamespace(grasp=np.r_[point, 0.0, 0.0, 0.0])
+
+    on_handle, at_axis = pts[len(pts) // 2], T[:3, :3] @ np.r_[g.axis_xy, np.mean(g.z_range)] + T[:3, 3]
+    from graspvla.eval.harness import _first_grasp_region_error
+
+    assert _first_grasp_region_error(env, Aim(on_handle)) == pytest.approx(0.0, abs=1e-9)
+    assert _first_grasp_region_error(env, Aim(at_axis)) >= g.radius
+    assert _first_grasp_region_error(env, _Policy()) is None  # a policy without a grasp
+    recs = [TrialRecord("m", "basic", "synthetic", "mug", s, success=False, grasp_region="mug_handle",
+                        region_error=e) for s, e in enumerate((0.01, 0.03, 0.02))]
+    assert format_preference_table(recs).splitlines()[2].endswith("| 2.0 cm |")
+    assert "first grasp to the region" not in format_preference_table([TrialRecord("m", "basic", "synthetic", "mug", 0, success=True)])
