@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -104,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--orientation-prior", type=float, default=0.0,
                     help="orientation prior of the calibrated rows (graspvla.eval.model_policy); 0 by default: a "
                          "handle grasp is tilted, the prior pulls toward the hand's current orientation")
+    ap.add_argument("--finetune-args", default="",
+                    help="further `graspvla finetune` arguments, e.g. \"--bin-sigma 3\"")
     ap.add_argument("--quick", action="store_true", help="2 demos, 2 steps, 1 short trial per model (< 60 s)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -146,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     point = base_config.has_target_keypoint and not args.no_target_point
     rc = cli(["finetune", "--init", str(base), "--data", str(demos_dir), "--out", str(out / "finetune"),
               "--steps", str(args.steps), "--batch", str(args.batch), "--lr", str(args.lr),
-              "--lora-rank", str(args.lora_rank)] + (["--target-point", "--train-vision", "--augment", "0.75", "--pag-min-distance", "0.1"] if point else []))
+              "--lora-rank", str(args.lora_rank)] + (["--target-point", "--train-vision", "--augment", "0.75", "--pag-min-distance", "0.1"] if point else [])
+             + shlex.split(args.finetune_args))
     if rc != 0:
         return rc
     t_finetune = time.perf_counter() - t0
@@ -184,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
           f"- base model: `{base}`", f"- demonstrations: {demo_stats} (handle-only grasps, mug-only scenes)",
           f"- fine-tuning: {args.steps} steps, batch {args.batch}, lr {args.lr}, LoRA rank {args.lora_rank}, "
           f"{t_finetune:.0f} s, logged loss {losses[0]:.3f} -> {losses[-1]:.3f}"
+          + (f", further arguments `{args.finetune_args}`" if args.finetune_args else "")
           + (", the queried keypoint trained on the handle grasp's projection (`--target-point --train-vision`)"
              if point else ""),
           *([f"- `+ calibrated`: the grasp position triangulated from the two views' keypoint maps with the "

@@ -69,6 +69,10 @@ def add_target_point_argument(p: argparse.ArgumentParser) -> None:
                    help="train the instruction-queried keypoint on the grasp position's projection in each "
                         "view (episodes that record their cameras' calibration) instead of the target's box: "
                         "calibrated cameras then triangulate where to grasp, not the middle of the object")
+    p.add_argument("--bin-sigma", type=float, default=None, metavar="BINS",
+                   help="Gaussian targets over the bins for the box and grasp tokens, this many bins wide (std; "
+                        "config.bin_label_sigma), so a bin near the label costs less than a far one; e.g. 3; "
+                        "with --init the default keeps the checkpoint's value (0 = one-hot)")
 
 
 def add_grounding_arguments(p: argparse.ArgumentParser) -> None:
@@ -159,6 +163,9 @@ def build_training(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         model.config.use_proprio_position = False
     if getattr(args, "goal_noise", None) is not None:
         model.config.expert_goal_noise = float(args.goal_noise)
+        model.config.validate()
+    if getattr(args, "bin_sigma", None) is not None:
+        model.config.bin_label_sigma = float(args.bin_sigma)
         model.config.validate()
     if getattr(args, "pag_min_distance", 0.0) > 0:  # the policy keeps the grasp predicted beyond it
         model.config.goal_latch_distance = float(args.pag_min_distance)

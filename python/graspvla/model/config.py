@@ -137,6 +137,11 @@ class GraspVLAConfig:
             from the images, so a predicted grasp a few centimetres off can still be grasped.
             0 = off.
         detach_prefix_for_actions: stop flow-matching gradients at the LM's K/V.
+        bin_label_sigma: training only (``train/finetune --bin-sigma``): the box and grasp
+            tokens' targets become a Gaussian over the bins around the label, this many bins wide
+            (std), instead of the one-hot label. With 256 bins a one-hot target treats a bin
+            next to the right one as wrong as the far end; the Gaussian teaches the bins' order,
+            so nearby is better than far. 0 = one-hot (GraspVLA).
         max_prompt_tokens: length limit of the prompt (template + instruction) in text tokens
             (bytes for the built-in byte tokenizer, whose template alone is 47 bytes).
         prompt_overflow: what a longer prompt does: ``"truncate_instruction"`` (default) cuts
@@ -182,6 +187,7 @@ class GraspVLAConfig:
     grasp_head: bool = False
     expert_goal_noise: float = 0.0
     detach_prefix_for_actions: bool = False
+    bin_label_sigma: float = 0.0
     max_prompt_tokens: int = 128
     prompt_overflow: str = "truncate_instruction"
     instruction_pool: str = "mean"
@@ -221,6 +227,8 @@ class GraspVLAConfig:
         if self.grasp_head and not self.has_target_keypoint:
             raise InvalidInputError("grasp_head needs use_pag and a vision tower with a queried keypoint "
                                     "(keypoints > 0 and target_keypoint > 0), e.g. the tiny-ground preset")
+        if not (self.bin_label_sigma >= 0 and math.isfinite(self.bin_label_sigma)):
+            raise InvalidInputError(f"bin_label_sigma: must be a finite number of bins >= 0, got {self.bin_label_sigma}")
         if not (self.expert_goal_noise >= 0 and math.isfinite(self.expert_goal_noise)):
             raise InvalidInputError(f"expert_goal_noise: must be a finite [m] >= 0, got {self.expert_goal_noise}")
         if self.max_prompt_tokens < 1:

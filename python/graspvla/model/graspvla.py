@@ -324,8 +324,8 @@ class GraspVLA(nn.Module):
         hidden, cache = self.run_lm(x, prefix.positions.to(dev), self.causal_mask(key_mask))
         logits = self.lm_head(hidden)
         labels = prefix.labels.to(dev)
-        tok = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=IGNORE,
-                              reduction="none").view_as(labels)
+        c = self.config
+        tok = bin_cross_entropy(logits, labels, c.vocab_size - c.n_bins, c.n_bins, c.bin_label_sigma)
         sup = labels != IGNORE
         ce = tok.sum() / sup.sum().clamp(min=1)
         metrics = {"ce": float(ce.detach())}
@@ -383,6 +383,25 @@ class GraspVLA(nn.Module):
             else:
                 loss = loss + 0.0 * fm
         return loss, metrics
+
+
+def bin_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, bin_lo: int, n_bins: int, sigma: float) -> torch.Tensor:
+    """Per-token cross-entropy (B, T) of ``logits`` (B, T, V) against ``labels`` (B, T;
+    ``IGNORE`` = 0 loss). With ``sigma`` > 0 a label that is a bin token (ids ``[bin_lo,
+    bin_lo + n_bins)``) is replaced by a Gaussian over the bins centred on it, std ``sigma``
+    bins, normalised over the bins (so the loss is -sum_j q_j log p_j over the bin ids, and a
+    prediction one bin off costs less than one far off); other labels stay one-hot."""
+    flat = logits.flatten(0, 1).float()
+    y = labels.flatten()
+    tok = F.cross_entropy(flat, y, ignore_index=IGNORE, reduction="none")
+    if sigma > 0:
+        is_bin = (y >= bin_lo) & (y < bin_lo + n_bins)
+        if bool(is_bin.any()):
+            logp = F.log_softmax(flat[is_bin], dim=-1)[:, bin_lo:bin_lo + n_bins]
+            j = torch.arange(n_bins, device=flat.device, dtype=torch.float32)
+            q = torch.softmax(-0.5 * ((j[None, :] - (y[is_bin] - bin_lo).float()[:, None]) / sigma) ** 2, dim=-1)
+            tok = tok.masked_scatter(is_bin, -(q * logp).sum(-1))
+    return tok.view_as(labels)
 
 
 def without_position(proprio: Any) -> Any:
