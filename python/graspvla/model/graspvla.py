@@ -343,6 +343,14 @@ class GraspVLA(nn.Module):
                     metrics["ce_box"] = float(tok[box].mean())
                 if bool(goal.any()):
                     metrics["ce_goal"] = float(tok[goal].mean())
+                    if int(goal.sum()) % c.goal_dim == 0:  # whole goals: x y z roll pitch yaw per sample
+                        # teacher-forced argmax bin vs the label bin, in bins (no angle wrap): the
+                        # CE alone hides whether the orientation tokens learn at all
+                        lo = c.vocab_size - c.n_bins
+                        err = (logits[goal][:, lo:lo + c.n_bins].argmax(-1) - (labels[goal] - lo)).abs().float()
+                        err = err.view(-1, c.goal_dim)
+                        metrics["bin_err_pos"] = float(err[:, :3].mean())
+                        metrics["bin_err_rot"] = float(err[:, 3:].mean())
         loss = ce
         if any(weights) and "target_boxes" in batch:
             boxes, box_sup = batch["target_boxes"].to(dev), batch["target_box_sup"].to(dev)

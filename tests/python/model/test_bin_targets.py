@@ -83,3 +83,22 @@ def test_the_model_trains_with_it_and_the_config_checks_it() -> None:
     cfg.bin_label_sigma = -1.0
     with pytest.raises(InvalidInputError, match="bin_label_sigma"):
         cfg.validate()
+
+
+def test_goal_bin_errors_are_logged_and_reach_zero_when_fitted() -> None:
+    """``bin_err_pos`` / ``bin_err_rot`` (teacher-forced argmax vs label, in bins) are reported
+    for batches with goals, and fall to 0 on a batch the model has fitted."""
+    torch.manual_seed(0)
+    model = GraspVLA(preset("tiny"))
+    batch = Collator(model.config, Normalizer.identity())([make_sample(k) for k in range(2)])
+    _, m = model.compute_loss(batch)
+    assert m["bin_err_pos"] > 0 and m["bin_err_rot"] > 0  # an untrained model misses
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    for _ in range(80):
+        loss, m = model.compute_loss(batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert m["bin_err_pos"] == 0.0 and m["bin_err_rot"] == 0.0, m
+    _, g = model.compute_loss(Collator(model.config, Normalizer.identity())([make_sample(0, "grounding")]))
+    assert "bin_err_rot" not in g  # no goal, no goal error
