@@ -130,17 +130,24 @@ def _first_box_scores(env: Any, policy: Any) -> tuple[float | None, tuple[float,
             (float(np.mean(hits)), float(np.mean(chance))) if hits else None)
 
 
+def _grasp_position(policy: Any, n: int) -> np.ndarray | None:
+    """The first ``n`` coordinates of ``policy.last_prediction.grasp`` (base frame, m), or None
+    when the policy has no grasp or it is not finite."""
+    grasp = getattr(getattr(policy, "last_prediction", None), "grasp", None)
+    if grasp is None:
+        return None
+    g = np.asarray(grasp, dtype=np.float64).reshape(-1)[:n]
+    return g if g.shape == (n,) and np.all(np.isfinite(g)) else None
+
+
 def _first_grasp_scores(env: Any, policy: Any) -> tuple[float | None, float | None]:
     """The policy's first grasp position (``policy.last_prediction.grasp``, base frame) against
     ``env.object_centres()``: its xy distance [m] to the requested object's centre, and whether
     it is nearer that centre than any other object's (1 or 0). (None, None) for policies
     without a grasp or environments without object centres."""
-    grasp = getattr(getattr(policy, "last_prediction", None), "grasp", None)
+    g = _grasp_position(policy, 2)
     centres = getattr(env, "object_centres", None)
-    if grasp is None or not callable(centres):
-        return None, None
-    g = np.asarray(grasp, dtype=np.float64).reshape(-1)[:2]
-    if g.shape != (2,) or not np.all(np.isfinite(g)):
+    if g is None or not callable(centres):
         return None, None
     target, others = centres()
     d = float(np.linalg.norm(g - np.asarray(target, dtype=np.float64)[:2]))
@@ -151,13 +158,12 @@ def _first_grasp_scores(env: Any, policy: Any) -> tuple[float | None, float | No
 def _first_grasp_region_error(env: Any, policy: Any) -> float | None:
     """Distance [m] from the policy's first grasp position to the nearest of
     ``env.region_points()`` (the preferred part of the target); None without either."""
-    grasp = getattr(getattr(policy, "last_prediction", None), "grasp", None)
+    g = _grasp_position(policy, 3)
     points = getattr(env, "region_points", None)
-    if grasp is None or not callable(points):
+    if g is None or not callable(points):
         return None
-    g = np.asarray(grasp, dtype=np.float64).reshape(-1)[:3]
     pts = points()
-    if pts is None or len(pts) == 0 or g.shape != (3,) or not np.all(np.isfinite(g)):
+    if pts is None or len(pts) == 0:
         return None
     return float(np.min(np.linalg.norm(np.asarray(pts, np.float64) - g, axis=1)))
 

@@ -399,16 +399,15 @@ def bin_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, bin_lo: int, n
     bin_lo + n_bins)``) is replaced by a Gaussian over the bins centred on it, std ``sigma``
     bins, normalised over the bins (so the loss is -sum_j q_j log p_j over the bin ids, and a
     prediction one bin off costs less than one far off); other labels stay one-hot."""
-    flat = logits.flatten(0, 1).float()
     y = labels.flatten()
-    tok = F.cross_entropy(flat, y, ignore_index=IGNORE, reduction="none")
+    logp = F.log_softmax(logits.flatten(0, 1).float(), dim=-1)  # once, for both targets
+    tok = F.nll_loss(logp, y, ignore_index=IGNORE, reduction="none")
     if sigma > 0:
         is_bin = (y >= bin_lo) & (y < bin_lo + n_bins)
         if bool(is_bin.any()):
-            logp = F.log_softmax(flat[is_bin], dim=-1)[:, bin_lo:bin_lo + n_bins]
-            j = torch.arange(n_bins, device=flat.device, dtype=torch.float32)
+            j = torch.arange(n_bins, device=logp.device, dtype=torch.float32)
             q = torch.softmax(-0.5 * ((j[None, :] - (y[is_bin] - bin_lo).float()[:, None]) / sigma) ** 2, dim=-1)
-            tok = tok.masked_scatter(is_bin, -(q * logp).sum(-1))
+            tok = tok.masked_scatter(is_bin, -(q * logp[is_bin, bin_lo:bin_lo + n_bins]).sum(-1))
     return tok.view_as(labels)
 
 

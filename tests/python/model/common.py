@@ -21,6 +21,24 @@ def model_and_batch(preset_name: str = "tiny", seed: int = 0) -> tuple[Any, dict
     return model, batch, [s["instruction"] for s in samples]
 
 
+def fit(model: Any, batch: dict[str, Any], steps: int, lr: float) -> tuple[float, float, dict[str, float]]:
+    """``steps`` AdamW steps of ``model.compute_loss`` on one batch; returns the first and the
+    last loss (each measured before its step) and the last step's metrics."""
+    import torch
+
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    first = last = float("nan")
+    metrics: dict[str, float] = {}
+    for k in range(steps):
+        loss, metrics = model.compute_loss(batch)
+        last = float(loss.detach())
+        first = last if k == 0 else first
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return first, last, metrics
+
+
 def make_sample(k: int, kind: str = "synthetic", size: int = 224) -> dict[str, Any]:
     rng = np.random.default_rng(k)
     return dict(front=rng.integers(0, 255, (size, size, 3), dtype=np.uint8),

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import make_sample  # noqa: E402
+from common import fit, make_sample  # noqa: E402
 
 from graspvla.errors import InvalidInputError  # noqa: E402
 from graspvla.model import Collator, GraspVLA, Normalizer, preset  # noqa: E402
@@ -93,12 +93,7 @@ def test_goal_bin_errors_are_logged_and_reach_zero_when_fitted() -> None:
     batch = Collator(model.config, Normalizer.identity())([make_sample(k) for k in range(2)])
     _, m = model.compute_loss(batch)
     assert m["bin_err_pos"] > 0 and m["bin_err_rot"] > 0  # an untrained model misses
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    for _ in range(80):
-        loss, m = model.compute_loss(batch)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    _, _, m = fit(model, batch, 80, lr=2e-3)
     assert m["bin_err_pos"] == 0.0 and m["bin_err_rot"] == 0.0, m
     _, g = model.compute_loss(Collator(model.config, Normalizer.identity())([make_sample(0, "grounding")]))
     assert "bin_err_rot" not in g  # no goal, no goal error

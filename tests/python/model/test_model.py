@@ -11,7 +11,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import make_sample  # noqa: E402
+from common import fit, make_sample  # noqa: E402
 
 from graspvla.errors import CheckpointError, InvalidInputError  # noqa: E402
 from graspvla.model import (  # noqa: E402
@@ -48,15 +48,8 @@ def test_bins_follow_graspvla_formula() -> None:
 
 def test_overfits_a_small_batch(model: GraspVLA) -> None:
     batch = Collator(model.config, Normalizer.identity())([make_sample(k) for k in range(3)] + [make_sample(3, "grounding")])
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    first = None
-    for _ in range(80):
-        loss, metrics = model.compute_loss(batch)
-        first = first if first is not None else float(loss.detach())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    assert float(loss.detach()) < 0.1 * first, (first, float(loss.detach()))
+    first, last, metrics = fit(model, batch, 80, lr=2e-3)
+    assert last < 0.1 * first, (first, last)
     assert "flow" in metrics
 
 
@@ -419,12 +412,7 @@ def test_tiny_ground_keypoint_finds_the_object_the_instruction_names() -> None:
     samples = [dict(front=img, side=img, instruction=f"pick up the {c}", bbox=np.stack([b, b]), kind="grounding", seed=k)
                for k, (c, b) in enumerate((("red", red), ("blue", blue)))]
     batch = Collator(m.config, Normalizer.identity())(samples)
-    opt = torch.optim.AdamW(m.parameters(), lr=3e-3)
-    for _ in range(120):
-        loss, metrics = m.compute_loss(batch)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    fit(m, batch, 120, lr=3e-3)
     with torch.no_grad():
         _, maps = m.encode_images(batch["images"], batch["prefix"], target_maps=True)
     for mp in maps:
