@@ -24,6 +24,7 @@ from graspvla.data.features import FeatureMap
 from graspvla.data.shards import sha256_file
 from graspvla.data.video import VideoReader
 from graspvla.errors import CorruptShardError, InvalidInputError
+from graspvla.geometry.calibration import CameraCalibration
 
 __all__ = ["WindowConfig", "LeRobotReader", "verify_dataset"]
 
@@ -91,8 +92,9 @@ class LeRobotReader:
     ``state`` (len(state_offsets), D) float32 with ``state_is_pad``, ``action``
     (len(action_offsets), D) with ``action_is_pad``, optional ``joints``/``action_abs``/``goal``/
     ``box.<camera>`` (len(other_offsets), D), and ``instruction``, ``episode_index``,
-    ``frame_index``, ``index``; ``cameras`` {camera: calibration dict} when the episode records
-    its cameras' calibration (see :class:`graspvla.geometry.calibration.CameraCalibration`).
+    ``frame_index``, ``index``; ``cameras`` {camera: :class:`graspvla.geometry.calibration.CameraCalibration`}
+    when the episode records its cameras' calibration (validated when the shard is opened: a
+    malformed one raises :class:`CorruptShardError` there, not in a training step).
     """
 
     def __init__(self, root: str | os.PathLike[str], features: FeatureMap | None = None, window: WindowConfig | None = None,
@@ -127,7 +129,7 @@ class LeRobotReader:
         for key in self._cams.values():
             cols += [f"videos/{key}/chunk_index", f"videos/{key}/file_index", f"videos/{key}/from_timestamp"]
         tables = []
-        self._ep_cameras: dict[int, dict[str, Any]] = {}
+        self._ep_cameras: dict[int, dict[str, CameraCalibration]] = {}
         for f in ep_files:
             t = _read_parquet(f)
             self._ep_cameras.update(self._episode_cameras(t, f))
@@ -163,11 +165,11 @@ class LeRobotReader:
         self._videos: dict[str, VideoReader] = {}
 
     @staticmethod
-    def _episode_cameras(table: pa.Table, path: Path) -> dict[int, dict[str, Any]]:
+    def _episode_cameras(table: pa.Table, path: Path) -> dict[int, dict[str, CameraCalibration]]:
         """episode_index -> the cameras' calibration that graspvla's generator records in each
         episode's ``graspvla/params`` (``{camera: CameraCalibration.to_dict()}``); episodes
         without one (other datasets, data made before it was recorded) are absent."""
-        out: dict[int, dict[str, Any]] = {}
+        out: dict[int, dict[str, CameraCalibration]] = {}
         if "graspvla/params" not in table.column_names or "episode_index" not in table.column_names:
             return out
         for idx, raw in zip(table.column("episode_index").to_pylist(), table.column("graspvla/params").to_pylist()):
@@ -176,7 +178,10 @@ class LeRobotReader:
             except (TypeError, ValueError, AttributeError) as e:
                 raise CorruptShardError(f"{path}: episode {idx}: graspvla/params is not a JSON object ({e})") from e
             if isinstance(cams, dict) and cams:
-                out[int(idx)] = cams
+                try:
+                    out[int(idx)] = {str(c): CameraCalibration.from_dict(d) for c, d in cams.items()}
+                except InvalidInputError as e:
+                    raise CorruptShardError(f"{path}: episode {idx}: camera calibration: {e}") from e
         return out
 
     @property

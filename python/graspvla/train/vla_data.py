@@ -59,7 +59,6 @@ class EpisodeFrames(Dataset):
         self.image_size = image_size
         self.pag_min_distance = float(pag_min_distance)
         self.target_point = bool(target_point)
-        self._calibrations: dict[int, dict[str, Any]] = {}
 
     def __len__(self) -> int:
         return len(self.reader)
@@ -90,12 +89,7 @@ class EpisodeFrames(Dataset):
     def _grasp_point(self, item: dict[str, Any], xyz: np.ndarray) -> np.ndarray:
         """The grasp position projected into each view (2, 2) [px, image_size units]; NaN
         where it falls outside the image or the episode has no calibration for that view."""
-        from graspvla.geometry.calibration import CameraCalibration
-
-        ep = int(item["episode_index"])
-        cams = self._calibrations.get(ep)
-        if cams is None:
-            cams = self._calibrations[ep] = {c: CameraCalibration.from_dict(d) for c, d in item["cameras"].items()}
+        cams = item["cameras"]
         pts = np.full((2, 2), np.nan)
         for k, cam in enumerate(("front", "side")):
             if cam in cams:

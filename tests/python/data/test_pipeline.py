@@ -67,7 +67,8 @@ def test_real_source_through_generate(tmp_path):
     assert r.has_cameras and set(r[0]["cameras"]) == {"front", "side"}
     frames = EpisodeFrames(str(tmp_path / "real"), image_size=128, reader=r, target_point=True)
     first, last = frames[0], frames[int(r._cum[1]) - 1]
-    cam = CameraCalibration.from_dict(r[0]["cameras"]["side"])
+    cam = r[0]["cameras"]["side"]
+    assert isinstance(cam, CameraCalibration)
     np.testing.assert_allclose(first["target_point"][1], (cam.project(first["goal"][:3])[0] + 1) * 64, atol=1e-9)
     assert "target_point" not in last  # the hand has closed: no grasp to point at
     assert "target_point" not in EpisodeFrames(str(tmp_path / "real"), image_size=128, reader=r)[0]

@@ -225,3 +225,32 @@ def test_reader_refuses_episode_params_that_are_not_json(small_dataset, tmp_path
     pq.write_table(t.set_column(col, "graspvla/params", pa.array(bad, pa.string())), ep)
     with pytest.raises(CorruptShardError, match="graspvla/params is not a JSON object"):
         LeRobotReader(root, verify="none")
+
+
+def test_reader_returns_validated_camera_calibrations(small_dataset, tmp_path):
+    """Recorded cameras come back as :class:`CameraCalibration` objects; a malformed one (here a
+    3x4 pose) is refused when the reader opens, naming the episode, not in a training step."""
+    from graspvla.geometry.calibration import CameraCalibration
+
+    root = _copy(small_dataset, tmp_path)
+    ep = next((root / "meta" / "episodes").rglob("*.parquet"))
+    t = pq.read_table(ep)
+    col = t.column_names.index("graspvla/params")
+    good = CameraCalibration(np.array([[100.0, 0, 32], [0, 100.0, 32], [0, 0, 1]]), np.eye(4), (64, 64))
+    params = [json.loads(p) if p else {} for p in t.column("graspvla/params").to_pylist()]
+
+    def write(cams):
+        rows = [json.dumps({**p, "cameras": cams}) for p in params]
+        ep.unlink()  # break the hard link before rewriting
+        pq.write_table(t.set_column(col, "graspvla/params", pa.array(rows, pa.string())), ep)
+
+    write({"front": good.to_dict()})
+    r = LeRobotReader(root, verify="none")
+    cam = r[0]["cameras"]["front"]
+    assert r.has_cameras and isinstance(cam, CameraCalibration)
+    np.testing.assert_array_equal(cam.intrinsics, good.intrinsics)
+    bad = good.to_dict()
+    bad["pose"] = np.eye(4)[:3].tolist()
+    write({"front": bad})
+    with pytest.raises(CorruptShardError, match="episode .*camera calibration"):
+        LeRobotReader(root, verify="none")
