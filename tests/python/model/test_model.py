@@ -220,7 +220,7 @@ def test_static_graph_runs_the_expert_with_zero_weight(model: GraspVLA) -> None:
     loss, metrics = model.compute_loss(batch)
     model.static_graph = True
     loss2, metrics2 = model.compute_loss(batch)
-    assert float(loss2) == float(loss) and "flow" not in metrics2
+    assert loss2.item() == loss.item() and "flow" not in metrics2
     loss2.backward()
     g = model.action_out.weight.grad
     assert g is not None and float(g.abs().sum()) == 0.0
