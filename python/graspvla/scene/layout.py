@@ -244,14 +244,31 @@ def _settle(scene: Scene) -> Scene:
         raise SimulationError(f"scene seed {scene.seed}: every object fell off the table")
     kept = [replace(o, id=i) for i, o in enumerate(kept)]
     scene.objects = kept
-    scene.target_id = min(scene.target_id, len(kept) - 1)
+    scene.target_id = _named_target(kept, min(scene.target_id, len(kept) - 1))
     return scene
+
+
+def _named_target(objects: list[SceneObject], target: int) -> int:
+    """``target``, or, when another object shares its category (the instruction "pick up the
+    <category>" would name two objects), the next object by id whose category is unique in the
+    scene; ``target`` itself when no category is unique."""
+    counts: dict[str, int] = {}
+    for o in objects:
+        counts[o.category] = counts.get(o.category, 0) + 1
+    n = len(objects)
+    for k in range(n):
+        i = (target + k) % n
+        if counts[objects[i].category] == 1:
+            return i
+    return target
 
 
 def generate_scene(config: SceneConfig = SceneConfig(), seed: int = 0, settle: bool = True) -> Scene:
     """Sample a table, objects (dropped in clusters, settled by physics), target, appearance.
 
-    Deterministic: the same ``seed`` and ``config`` give identical scenes.
+    The target is an object drawn at random or, when its category is shared, the next object
+    (by id) whose category is unique in the scene, so that its instruction names one object. Deterministic: the same ``seed``
+    and ``config`` give identical scenes.
     """
     rng = np.random.default_rng(seed)
     depth, width = rng.uniform(*config.table_size[0]), rng.uniform(*config.table_size[1])
@@ -273,20 +290,23 @@ def generate_scene(config: SceneConfig = SceneConfig(), seed: int = 0, settle: b
                float(table.floor_z + size[2]))
         distractors.append(Distractor(("box", "cylinder")[int(rng.integers(2))], pos, size,
                                       tuple(float(x) for x in np.r_[rng.uniform(0, 1, 3), 1.0])))
-    target = int(rng.integers(n))
+    target = _named_target(objects, int(rng.integers(n)))
     scene = Scene(seed, config, table, objects, target, appearance, distractors)
     if settle:
         scene = _settle(scene)
     return scene
 
 
-def generate_scene_with_target(config: SceneConfig, seed: int, category: str, attempts: int = 64) -> Scene:
+def generate_scene_with_target(config: SceneConfig, seed: int, category: str, attempts: int = 64,
+                               unique: bool = True) -> Scene:
     """A scene whose target is an object of ``category`` (the first one, by object id).
 
     Tries the scene seeds ``seed * attempts + k`` for k = 0, 1, ... (deterministic; the
-    benchmark's scenes are drawn this way) until one holds that category. Raises
-    :class:`InvalidInputError` if ``config.categories`` excludes it, and :class:`SimulationError`
-    if no attempt holds it.
+    benchmark's scenes are drawn this way) until one holds that category; with ``unique``
+    (default), exactly one object of it, so that the instruction "pick up the <category>"
+    names one object (lifting another of the same kind would otherwise count as the wrong
+    object). Raises :class:`InvalidInputError` if ``config.categories`` excludes it, and
+    :class:`SimulationError` if no attempt holds it.
     """
     if config.categories is not None and category not in config.categories:
         raise InvalidInputError(f"target category {category!r} is not among the scene's categories {list(config.categories)}")
@@ -295,7 +315,8 @@ def generate_scene_with_target(config: SceneConfig, seed: int, category: str, at
     for k in range(attempts):
         scene = generate_scene(config, seed=seed * attempts + k)
         ids = [i for i, o in enumerate(scene.objects) if o.category == category]
-        if ids:
+        if ids and (len(ids) == 1 or not unique):
             scene.target_id = ids[0]
             return scene
-    raise SimulationError(f"no scene with a {category!r} among {attempts} draws for seed {seed}")
+    what = "exactly one" if unique else "a"
+    raise SimulationError(f"no scene with {what} {category!r} among {attempts} draws for seed {seed}")

@@ -101,3 +101,45 @@ def test_settled_scenes_stay_still_in_the_full_model(seed):
         assert np.abs(after[i][:3, 3] - before[i][:3, 3]).max() < 1e-3
         top = _world_vertices(scene.objects[i], after[i])[:, 2].min()
         assert top > scene.table.top_z - 0.003
+
+
+def test_named_target_prefers_a_category_the_scene_holds_once():
+    """"pick up the can" must name one object: a drawn target whose category is shared moves to
+    the next object whose category is unique; with none unique it stays."""
+    from types import SimpleNamespace
+
+    from graspvla.scene.layout import _named_target
+
+    objs = lambda *cats: [SimpleNamespace(category=c) for c in cats]  # noqa: E731
+    assert _named_target(objs("can", "can", "box"), 0) == 2
+    assert _named_target(objs("can", "box", "box"), 1) == 0  # wraps around
+    assert _named_target(objs("can", "box", "box"), 0) == 0  # already unique
+    assert _named_target(objs("can", "can"), 1) == 1  # nothing unique: unchanged
+
+
+def test_random_targets_are_named_uniquely():
+    cfg = SceneConfig(n_objects=(2, 4), categories=("can", "box"))
+    shared = 0
+    for seed in range(40):
+        s = generate_scene(cfg, seed=seed, settle=False)
+        cats = [o.category for o in s.objects]
+        if any(cats.count(c) == 1 for c in cats):
+            assert cats.count(s.target.category) == 1, (seed, cats, s.target_id)
+        shared += len(set(cats)) < len(cats)
+    assert shared > 10  # the draws do hold repeated categories, so the rule was exercised
+
+
+def test_scene_with_target_holds_exactly_one_of_it():
+    """The benchmark's scenes: the requested category once (unique=True, the default), so
+    lifting "the other can" cannot be scored as the wrong object; unique=False takes the first
+    draw holding any, which here repeats it."""
+    from graspvla.scene import generate_scene_with_target
+
+    cfg = SceneConfig(n_objects=(3, 3), categories=("can", "box"))
+    repeated = 0
+    for seed in range(4):
+        s = generate_scene_with_target(cfg, seed, "can")
+        assert [o.category for o in s.objects].count("can") == 1 and s.target.category == "can"
+        loose = generate_scene_with_target(cfg, seed, "can", unique=False)
+        repeated += [o.category for o in loose.objects].count("can") > 1
+    assert repeated >= 1
