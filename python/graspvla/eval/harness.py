@@ -9,6 +9,7 @@ robot wrapper, a test double). Policies output chunks of GraspVLA delta actions
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,7 +47,11 @@ class GraspEnv(Protocol):
 class Policy(Protocol):
     name: str
 
-    def reset(self) -> None: ...
+    def reset(self, seed: int | None = None) -> None:
+        """A new trial; ``seed`` is the trial's: a policy with randomness draws it from
+        there, so that a trial's outcome does not depend on the trials run before it (the
+        benchmark calls ``reset()`` without it on policies whose ``reset`` takes no seed)."""
+        ...
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
         """A chunk (H, 7) of delta actions [dx, dy, dz, droll, dpitch, dyaw, g]."""
@@ -59,11 +64,13 @@ class RandomPolicy:
     name = "random"
 
     def __init__(self, seed: int = 0, chunk: int = 4, step: float = 0.02) -> None:
+        self.seed = int(seed)
         self.rng = np.random.default_rng(seed)
         self.chunk, self.step = chunk, step
 
-    def reset(self) -> None:
-        pass
+    def reset(self, seed: int | None = None) -> None:
+        if seed is not None:
+            self.rng = np.random.default_rng([self.seed & 0xFFFFFFFF, int(seed) & 0xFFFFFFFF])
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
         a = np.zeros((self.chunk, 7))
@@ -168,6 +175,19 @@ def _first_grasp_region_error(env: Any, policy: Any) -> float | None:
     return float(np.min(np.linalg.norm(np.asarray(pts, np.float64) - g, axis=1)))
 
 
+def _reset_policy(policy: Any, seed: int) -> None:
+    """``policy.reset(seed)`` where its ``reset`` takes a seed, else ``policy.reset()``."""
+    try:
+        params = inspect.signature(policy.reset).parameters
+    except (TypeError, ValueError):
+        params = {}
+    takes = "seed" in params or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params.values())
+    if takes:
+        policy.reset(seed=seed)
+    else:
+        policy.reset()
+
+
 def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, category: str, group: str,
               max_steps: int, lift_threshold: float, keep_frames: bool = False) -> tuple[TrialRecord, list[np.ndarray]]:
     """One closed-loop trial. Success = the target rose >= ``lift_threshold`` while no other
@@ -175,7 +195,7 @@ def run_trial(env: GraspEnv, policy: Policy, seed: int, condition: Condition, ca
     t0 = time.perf_counter()
     timings = {"inference": 0.0, "execute": 0.0}
     obs = env.reset(seed, condition, category)
-    policy.reset()
+    _reset_policy(policy, seed)
     frames: list[np.ndarray] = []
     success = other = False
     iou: float | None = None

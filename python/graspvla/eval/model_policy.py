@@ -73,7 +73,7 @@ class OracleGraspPolicy(ModelPolicy):
         """The same model, statistics and post-processing (action limits, resampling, grasp
         latch) as ``policy``, given the privileged grasp. ``offset`` [m] > 0 moves that grasp
         by this distance in the table plane, in a direction drawn per trial (at
-        :meth:`reset`, from a generator seeded 0, so two policies in one run see the same
+        :meth:`reset`, from the trial's seed, so two policies in one run see the same
         directions): how far off a grasp the action expert still grasps, the precision a
         grasp predictor needs."""
         from graspvla.errors import InvalidInputError
@@ -94,8 +94,10 @@ class OracleGraspPolicy(ModelPolicy):
         out._shift = np.zeros(2)
         return out
 
-    def reset(self) -> None:
-        super().reset()
+    def reset(self, seed: int | None = None) -> None:
+        super().reset(seed)
+        if seed is not None:
+            self._rng = np.random.default_rng([0, int(seed) & 0xFFFFFFFF])
         if self.offset > 0:
             a = self._rng.uniform(0.0, 2.0 * np.pi)
             self._shift = self.offset * np.array([np.cos(a), np.sin(a)])

@@ -33,7 +33,8 @@ class SimEnvConfig:
 
     Attributes:
         n_objects: objects on the table in the basic condition (distractor conditions add more).
-        categories_pool: other categories that may share the table with the target.
+        categories_pool: other categories that may share the table with the target (the target's
+            category is on the table once: its instruction names one object).
         image_size: rendered (height, width) [px].
         speed_scale: fraction of the Franka joint limits used when executing actions.
         max_action_time: longest execution of one action [s].
@@ -302,7 +303,7 @@ class ScriptedTopDownExpert:
     def __init__(self, step: float = 0.04) -> None:
         self.step = step
 
-    def reset(self) -> None:
+    def reset(self, seed: int | None = None) -> None:  # deterministic: the seed is not needed
         self.phase = "above"
         self.goal: np.ndarray | None = None
         self.closed_steps = 0

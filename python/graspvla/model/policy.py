@@ -78,7 +78,12 @@ class Policy(Protocol):
 
     def select_action(self, obs: Observation) -> np.ndarray: ...
 
-    def reset(self) -> None: ...
+    def reset(self, seed: int | None = None) -> None: ...
+
+
+def episode_seed(base: int, episode: int) -> int:
+    """A 63-bit seed from a policy's ``base`` seed and an episode's (e.g. a trial's) seed."""
+    return int(np.random.SeedSequence([int(base) & 0xFFFFFFFF, int(episode) & 0xFFFFFFFF]).generate_state(2, np.uint64)[0] >> 1)
 
 
 class GraspVLAPolicy:
@@ -147,7 +152,8 @@ class GraspVLAPolicy:
         #: TCP positions in the training data (the normaliser's), where every training grasp lies
         self.workspace = (normalizer.proprio_min[:3].copy(), normalizer.proprio_max[:3].copy())
         self.history_stride, self.constrained = history_stride, constrained
-        self.generator = torch.Generator().manual_seed(seed)
+        self.seed = int(seed)
+        self.generator = torch.Generator().manual_seed(self.seed)
         self._queue: deque[np.ndarray] = deque()
         #: [m] see :meth:`predict_action_chunk`; defaults to the model's ``goal_latch_distance``
         self.goal_latch_distance = float(model.config.goal_latch_distance if goal_latch_distance is None
@@ -355,10 +361,15 @@ class GraspVLAPolicy:
         return self._queue.popleft()
 
     # ---- graspvla.eval.harness.Policy ----------------------------------------------------
-    def reset(self) -> None:
+    def reset(self, seed: int | None = None) -> None:
+        """Start a new episode. ``seed`` (e.g. the benchmark trial's): restart the flow
+        sampler's noise from (this policy's ``seed``, ``seed``), so that the episode's actions
+        depend on it and not on the episodes run before; None continues the stream."""
         self._queue.clear()
         self._far_grasp = None
         self._targets = []
+        if seed is not None:
+            self.generator.manual_seed(episode_seed(self.seed, seed))
 
     def grasp_for(self, observation: dict[str, Any]) -> np.ndarray | None:
         """The grasp (6,) to hand the model for this environment observation; None = its own."""

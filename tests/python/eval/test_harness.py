@@ -111,3 +111,36 @@ def test_benchmark_report_and_videos(tmp_path: Path) -> None:
     report = (tmp_path / "report.md").read_text()
     assert "| goto | synthetic | 100%" in report and "| random | web | 0%" in report
     assert len(list(tmp_path.glob("*.gif"))) == 2
+
+
+def test_a_trial_does_not_depend_on_the_trials_before_it() -> None:
+    """The benchmark hands each trial's seed to ``policy.reset``: a stochastic policy's trial is
+    the same whether it runs first or after others (it was not: the shipped model's flow noise
+    ran on across trials, so changing one scene changed every later trial's outcome), and a
+    policy whose ``reset`` takes no seed still runs."""
+
+    class Recorder(RandomPolicy):
+        def act(self, obs: dict[str, Any]) -> np.ndarray:
+            a = super().act(obs)
+            self.seen.append(a)
+            return a
+
+    def actions(policy: Recorder, seed: int) -> np.ndarray:
+        policy.seen = []
+        run_trial(PointEnv(), policy, seed, CONDITIONS["basic"], "thing", "synthetic", 5, 0.1)
+        return np.concatenate(policy.seen)
+
+    alone = actions(Recorder(0), 7)
+    policy = Recorder(0)
+    for s in (1, 2, 3):
+        actions(policy, s)
+    np.testing.assert_array_equal(actions(policy, 7), alone)
+    assert not np.array_equal(actions(Recorder(0), 8), alone)  # the trial's seed reaches the draws
+    assert not np.array_equal(actions(Recorder(1), 7), alone)  # and so does the policy's own
+
+    class Plain(GoTo):
+        def reset(self) -> None:  # an older policy: no seed parameter
+            super().reset()
+
+    rec, _ = run_trial(PointEnv(), Plain("plain"), 1, CONDITIONS["basic"], "thing", "synthetic", 30, 0.1)
+    assert rec.success

@@ -111,3 +111,26 @@ def test_bpe_tokenizer_trained_offline_travels_with_the_checkpoint(tmp_path) -> 
     np.testing.assert_array_equal(a.actions, c.actions)
     loss, _ = model.compute_loss(b)
     assert torch.isfinite(loss)
+
+
+def test_reset_with_a_seed_restarts_the_flow_noise() -> None:
+    """``reset(seed)`` makes an episode's chunks a function of (policy seed, episode seed), not
+    of what the policy sampled before; ``reset()`` continues the stream."""
+    model, _, _ = _setup()
+    s = make_sample(0)
+    obs = Observation(s["front"], s["side"], s["instruction"], np.zeros((4, 7)))
+    policy = GraspVLAPolicy(model, Normalizer.identity(), seed=0)
+    policy.reset(5)
+    first = policy.predict_action_chunk(obs).actions
+    policy.predict_action_chunk(obs)
+    policy.reset(5)
+    np.testing.assert_array_equal(policy.predict_action_chunk(obs).actions, first)
+    policy.reset(6)
+    assert not np.array_equal(policy.predict_action_chunk(obs).actions, first)
+    other = GraspVLAPolicy(model, Normalizer.identity(), seed=1)
+    other.reset(5)
+    assert not np.array_equal(other.predict_action_chunk(obs).actions, first)
+    policy.reset(5)
+    policy.predict_action_chunk(obs)
+    policy.reset()
+    assert not np.array_equal(policy.predict_action_chunk(obs).actions, first)
