@@ -7,6 +7,8 @@
 // trajectory (graspvla::trajectory::OTG) from the current desired motion towards the chunk point
 // due at now + latency_compensation -> control law (joint impedance, Cartesian impedance, or joint
 // position) -> libfranka-style low-pass filter and limitRate (position) / torque-rate saturation.
+// Position mode after lost packets: the command continues from the robot's extrapolated reference
+// and a planned correction (resync.hpp) brings it back onto the filtered desired motion.
 #include <cstdint>
 
 #include "graspvla/control/filters.hpp"
