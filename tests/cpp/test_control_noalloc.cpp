@@ -126,6 +126,11 @@ void controller_modes() {
         if (k < 10) in.state.q = kHome;
         in.state.tau_ext.setZero();
         if (k > 2500 && k < 2520) in.state.tau_ext[1] = 30.0;  // a push: retreat
+        // lost packets now and then: position mode re-synchronises with the robot's reference
+        in.state.cycles = k > 10 && k % 97 == 0 ? 4 : 1;
+        in.state.has_commanded = mode == ControlMode::JointPosition;
+        in.state.q_c = out.command.q;
+        in.state.dq_c = out.command.dq;
         in.time = time;
         const Status s = c.update(in, out);
         (void)s;

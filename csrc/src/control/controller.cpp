@@ -16,6 +16,8 @@ double max_translational_velocity(const robot::RobotModel& m) {
   return m.type == robot::RobotType::FR3 ? 3.0 : 1.7;
 }
 constexpr double kMaxRotationalVelocity = 2.5;
+// Position mode: the command rejoins the plan within about this long after lost packets (s).
+constexpr double kResyncHorizon = 0.02;
 
 Status status_for(StopReason r) {
   switch (r) {
@@ -62,7 +64,7 @@ Eigen::Matrix3d rotation_exp(const Eigen::Vector3d& r) noexcept {
 }
 
 Controller::Controller(const robot::RobotModel& model, const ControllerConfig& config) noexcept
-    : model_(model), rate_model_(model), cfg_(config), otg_(config.dt) {
+    : model_(model), rate_model_(model), cfg_(config), otg_(config.dt), resync_(config.dt) {
   const double rs = std::isfinite(cfg_.rate_limit_scale) ? std::clamp(cfg_.rate_limit_scale, 0.05, 1.0) : 1.0;
   rate_model_.limits.ddq_max *= rs;
   rate_model_.limits.dddq_max *= rs;
@@ -78,6 +80,12 @@ Controller::Controller(const robot::RobotModel& model, const ControllerConfig& c
       otg_in_.max_acceleration[i] = cfg_.acceleration_scale * model_.limits.ddq_max[i];
       otg_in_.max_jerk[i] = cfg_.jerk_scale * model_.limits.dddq_max[i];
     }
+    // the correction after lost packets moves no harder than the planned motion (the two together
+    // within twice the planned limits) unless it would take longer than kResyncHorizon; it never
+    // takes more jerk than limitRate leaves beside the plan's
+    resync_.set_limits(cfg_.velocity_scale * model_.limits.dq_max, cfg_.acceleration_scale * model_.limits.ddq_max,
+                       cfg_.jerk_scale * model_.limits.dddq_max,
+                       rate_model_.limits.dddq_max - cfg_.jerk_scale * model_.limits.dddq_max, kResyncHorizon);
   } else {
     for (int i = 0; i < 3; ++i) {
       otg_in_.max_velocity[i] = cfg_.cartesian_velocity;
@@ -106,6 +114,10 @@ void Controller::reset(const RobotState& state, double time) noexcept {
   last_dq_cmd_.setZero();
   last_ddq_cmd_.setZero();
   last_tau_.setZero();
+  nom_q_ = state.q;
+  nom_dq_.setZero();
+  nom_ddq_.setZero();
+  resync_.clear();
   for (int i = 0; i < 7; ++i) {
     otg_in_.current_position[i] = 0.0;
     otg_in_.current_velocity[i] = 0.0;
@@ -392,9 +404,24 @@ Status Controller::update(const Input& in, Output& out) noexcept {
 
   // 5) online trajectory generation. After lost cycles the robot extrapolated its reference by as
   // many cycles; the desired motion advances as far, so it stays on time and continuous with it.
+  // In position mode the command we would have sent meanwhile (the nominal) advances too, and the
+  // robot's departure from it is planned away (Resync) rather than left to limitRate.
+  const bool lost = cfg_.mode == ControlMode::JointPosition && s.cycles > 1 && s.has_commanded &&
+                    finite7(s.q_c) && finite7(s.dq_c) && finite7(s.ddq_c);
+  bool advanced = true;
   for (int k = 1; k < std::clamp(s.cycles, 1, kMaxLostCycles); ++k) {
-    if (static_cast<int>(otg_.update(otg_in_, otg_out_)) < 0) break;
+    if (static_cast<int>(otg_.update(otg_in_, otg_out_)) < 0) {
+      advanced = false;
+      break;
+    }
     otg_out_.pass_to_input(otg_in_);
+    if (lost) advance_nominal(Eigen::Map<const Vector7>(otg_in_.current_position.data()));
+  }
+  if (lost && !(advanced && resync_.start(s.q_c - nom_q_, s.dq_c - nom_dq_, s.ddq_c - nom_ddq_))) {
+    // nothing planned: the filter continues from the reference and limitRate corrects
+    nom_q_ = s.q_c;
+    nom_dq_ = s.dq_c;
+    nom_ddq_ = s.ddq_c;
   }
   Status st = otg_.update(otg_in_, otg_out_);
   if (static_cast<int>(st) < 0) {
@@ -449,6 +476,19 @@ Status Controller::update(const Input& in, Output& out) noexcept {
   return finished_ ? Status::Finished : Status::Working;
 }
 
+void Controller::advance_nominal(const Vector7& q_d) noexcept {
+  Vector7 q = lowpass(cfg_.dt, q_d, nom_q_, cfg_.cutoff_frequency);
+  if (cfg_.limit_rate) q = limit_rate_position(rate_model_, q, nom_q_, nom_dq_, nom_ddq_, cfg_.dt);
+  push_nominal(q);
+}
+
+void Controller::push_nominal(const Vector7& q) noexcept {
+  const Vector7 dq = (q - nom_q_) / cfg_.dt;
+  nom_ddq_ = (dq - nom_dq_) / cfg_.dt;
+  nom_dq_ = dq;
+  nom_q_ = q;
+}
+
 Status Controller::control_law(const Input& in, Output& out) noexcept {
   const RobotState& s = in.state;
   const double dt = cfg_.dt;
@@ -463,7 +503,9 @@ Status Controller::control_law(const Input& in, Output& out) noexcept {
         last_dq_cmd_ = s.dq_c;
         last_ddq_cmd_ = s.ddq_c;
       }
-      Vector7 q_cmd = lowpass(dt, q_d_, last_q_cmd_, cfg_.cutoff_frequency);
+      // the filter runs on the nominal command; the re-synchronisation (zero but after losses) adds on
+      const Vector7 corr = resync_.step();
+      Vector7 q_cmd = lowpass(dt, q_d_, nom_q_, cfg_.cutoff_frequency) + corr;
       if (cfg_.limit_rate) {
         const Vector7 limited = limit_rate_position(rate_model_, q_cmd, last_q_cmd_, last_dq_cmd_, last_ddq_cmd_, dt);
         if ((limited - q_cmd).cwiseAbs().maxCoeff() > 1e-12) out.flags |= kFlagRateLimited;
@@ -473,6 +515,13 @@ Status Controller::control_law(const Input& in, Output& out) noexcept {
       last_ddq_cmd_ = (dq_cmd - last_dq_cmd_) / dt;
       last_dq_cmd_ = dq_cmd;
       last_q_cmd_ = q_cmd;
+      if (resync_.active()) {
+        push_nominal(q_cmd - corr);
+      } else {  // no correction (left): the nominal is the command
+        nom_q_ = last_q_cmd_;
+        nom_dq_ = last_dq_cmd_;
+        nom_ddq_ = last_ddq_cmd_;
+      }
       out.command.q = q_cmd;
       out.command.dq = dq_cmd;
       out.command.tau.setZero();

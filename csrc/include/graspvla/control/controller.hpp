@@ -7,9 +7,12 @@
 // trajectory (graspvla::trajectory::OTG) from the current desired motion towards the chunk point
 // due at now + latency_compensation -> control law (joint impedance, Cartesian impedance, or joint
 // position) -> libfranka-style low-pass filter and limitRate (position) / torque-rate saturation.
+// Position mode after lost packets: the command continues from the robot's extrapolated reference
+// and a planned correction (resync.hpp) brings it back onto the filtered desired motion.
 #include <cstdint>
 
 #include "graspvla/control/filters.hpp"
+#include "graspvla/control/resync.hpp"
 #include "graspvla/control/types.hpp"
 #include "graspvla/robot/dynamics.hpp"
 #include "graspvla/trajectory/otg.hpp"
@@ -122,6 +125,8 @@ class Controller {
   void brake() noexcept;                       // plan to a stop from the current desired motion
   bool cart_point(const std::array<double, 7>& p, double* out6) const noexcept;
   void desired_from_otg(const Vector7& q_meas) noexcept;
+  void advance_nominal(const Vector7& q_d) noexcept;  // position mode: one lost cycle's command
+  void push_nominal(const Vector7& q) noexcept;
   Status control_law(const Input& in, Output& out) noexcept;
 
   robot::RobotModel model_;
@@ -151,6 +156,10 @@ class Controller {
   // last commands (for filters / rate limits)
   Vector7 last_tau_ = Vector7::Zero();
   Vector7 last_q_cmd_ = Vector7::Zero(), last_dq_cmd_ = Vector7::Zero(), last_ddq_cmd_ = Vector7::Zero();
+  // position mode: the command without the re-synchronisation after lost packets (the low-pass
+  // filter's state), and that correction
+  Vector7 nom_q_ = Vector7::Zero(), nom_dq_ = Vector7::Zero(), nom_ddq_ = Vector7::Zero();
+  Resync resync_;
   // desired motion (joint modes: joint space; Cartesian: TCP pose)
   Vector7 q_d_ = Vector7::Zero(), dq_d_ = Vector7::Zero(), ddq_d_ = Vector7::Zero();
   Eigen::Vector3d x_d_ = Eigen::Vector3d::Zero(), v_d_ = Eigen::Vector3d::Zero();
