@@ -147,7 +147,7 @@ def _closed_loop_stage(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[st
         for k in range(trials):
             collect()
             obs = env.reset(args.seed + k, cond, cats[k % len(cats)])
-            policy.reset()
+            policy.reset(args.seed + k)  # as the benchmark: the trial's seed, not the trials before
             success = False
             for _ in range(max_steps):
                 actions = policy.act(obs)
