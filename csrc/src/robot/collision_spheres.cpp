@@ -124,43 +124,50 @@ bool in_self_collision_all_pairs(const SphereSet& s, double margin) noexcept {
 }
 }  // namespace
 
-bool in_self_collision(const SphereSet& s, double margin) noexcept {
-  // Negative margins keep the plain all-pairs test (the pruning below assumes margin >= 0).
-  if (!(margin >= 0)) return in_self_collision_all_pairs(s, margin);
-  // Broad phase: an axis-aligned box around each body's spheres. Two spheres can only be
-  // closer than r_i + r_j + margin if their bodies' boxes, grown by the margin, overlap on
-  // every axis, so skipping non-overlapping body pairs changes no answer; it removes most of
-  // the ~400 sphere pairs on a typical (free) configuration.
-  std::array<Eigen::Array3d, kNumBodies> lo, hi;
-  std::array<std::array<int, kNumSpheres>, kNumBodies> members;
-  std::array<int, kNumBodies> count{};
+bool body_bounds(const SphereSet& s, BodyBounds& out) noexcept {
   for (int b = 0; b < kNumBodies; ++b) {
-    lo[b].setConstant(std::numeric_limits<double>::infinity());
-    hi[b].setConstant(-std::numeric_limits<double>::infinity());
+    out.lo[b].setConstant(std::numeric_limits<double>::infinity());
+    out.hi[b].setConstant(-std::numeric_limits<double>::infinity());
+    out.count[b] = 0;
   }
   for (int i = 0; i < kNumSpheres; ++i) {
     const int b = s[i].body;
-    if (b < 0 || b >= kNumBodies) return in_self_collision_all_pairs(s, margin);  // not our layout
-    members[b][count[b]++] = i;
-    lo[b] = lo[b].min(s[i].c.array() - s[i].r);
-    hi[b] = hi[b].max(s[i].c.array() + s[i].r);
+    if (b < 0 || b >= kNumBodies) return false;
+    out.members[b][out.count[b]++] = i;
+    out.lo[b] = out.lo[b].min(s[i].c.array() - s[i].r);
+    out.hi[b] = out.hi[b].max(s[i].c.array() + s[i].r);
   }
-  // Slack so rounding in the box corners can never prune a pair the exact test would report.
+  return true;
+}
+
+bool in_self_collision(const SphereSet& s, const BodyBounds& bb, double margin) noexcept {
+  // Negative margins keep the plain all-pairs test (the pruning below assumes margin >= 0).
+  if (!(margin >= 0)) return in_self_collision_all_pairs(s, margin);
+  // Two spheres can only be closer than r_i + r_j + margin if their bodies' boxes, grown by
+  // the margin, overlap on every axis, so skipping the other body pairs changes no answer; it
+  // removes most of the ~400 sphere pairs on a typical (free) configuration. The 1e-9 slack
+  // keeps rounding in the box corners from pruning a pair the exact test would report.
   const double grow = margin + 1e-9;
   for (int k = 0; k < kEnabledBodyPairs.n; ++k) {
     const int a = kEnabledBodyPairs.pairs[k].a, b = kEnabledBodyPairs.pairs[k].b;
-    if (count[a] == 0 || count[b] == 0) continue;
-    if ((lo[a] - grow > hi[b]).any() || (lo[b] - grow > hi[a]).any()) continue;
-    for (int u = 0; u < count[a]; ++u) {
-      const Sphere& si = s[members[a][u]];
-      for (int v = 0; v < count[b]; ++v) {
-        const Sphere& sj = s[members[b][v]];
+    if (bb.count[a] == 0 || bb.count[b] == 0) continue;
+    if ((bb.lo[a] - grow > bb.hi[b]).any() || (bb.lo[b] - grow > bb.hi[a]).any()) continue;
+    for (int u = 0; u < bb.count[a]; ++u) {
+      const Sphere& si = s[bb.members[a][u]];
+      for (int v = 0; v < bb.count[b]; ++v) {
+        const Sphere& sj = s[bb.members[b][v]];
         const double rr = si.r + sj.r + margin;
         if ((si.c - sj.c).squaredNorm() < rr * rr) return true;
       }
     }
   }
   return false;
+}
+
+bool in_self_collision(const SphereSet& s, double margin) noexcept {
+  BodyBounds bb;
+  if (!body_bounds(s, bb)) return in_self_collision_all_pairs(s, margin);  // not our layout
+  return in_self_collision(s, bb, margin);
 }
 
 }  // namespace graspvla::robot

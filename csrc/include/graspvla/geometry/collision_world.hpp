@@ -69,6 +69,7 @@ class CollisionWorld {
   struct Scratch {
     robot::Workspace ws;
     robot::SphereSet spheres;
+    robot::BodyBounds bounds;
   };
 
   /// True when q collides with an enabled object (other than `ignore_id`), itself, or the
@@ -92,7 +93,7 @@ class CollisionWorld {
   void robot_spheres(const Vector7& q, Scratch& s) const noexcept;
 
  private:
-  bool spheres_hit_world(const robot::SphereSet& spheres, int ignore_id) const noexcept;
+  bool spheres_hit_world(const robot::SphereSet& spheres, const robot::BodyBounds* bounds, int ignore_id) const noexcept;
   bool attached_hit(const robot::Workspace& ws, const robot::SphereSet& spheres, int ignore_id) const noexcept;
 
   robot::RobotModel model_;
