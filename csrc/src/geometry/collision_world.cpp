@@ -98,10 +98,9 @@ bool CollisionWorld::spheres_hit_world(const robot::SphereSet& spheres, const ro
     }
     const Eigen::Array3d lo = o.world_box.lo.array() - grow, hi = o.world_box.hi.array() + grow;
     for (int b = 0; b < robot::kNumBodies; ++b) {
-      const int n = bounds->count[b];
-      if (n == 0 || (bounds->lo[b] > hi).any() || (bounds->hi[b] < lo).any()) continue;
-      for (int k = 0; k < n; ++k) {
-        if (sphere_hits(o, spheres[bounds->members[b][k]])) return true;
+      if (bounds->begin[b] == bounds->end[b] || (bounds->lo[b] > hi).any() || (bounds->hi[b] < lo).any()) continue;
+      for (int k = bounds->begin[b]; k < bounds->end[b]; ++k) {
+        if (sphere_hits(o, spheres[k])) return true;
       }
     }
   }

@@ -125,17 +125,24 @@ bool in_self_collision_all_pairs(const SphereSet& s, double margin) noexcept {
 }  // namespace
 
 bool body_bounds(const SphereSet& s, BodyBounds& out) noexcept {
-  for (int b = 0; b < kNumBodies; ++b) {
-    out.lo[b].setConstant(std::numeric_limits<double>::infinity());
-    out.hi[b].setConstant(-std::numeric_limits<double>::infinity());
-    out.count[b] = 0;
-  }
-  for (int i = 0; i < kNumSpheres; ++i) {
+  out.begin.fill(0);
+  out.end.fill(0);
+  for (int i = 0; i < kNumSpheres;) {
     const int b = s[i].body;
-    if (b < 0 || b >= kNumBodies) return false;
-    out.members[b][out.count[b]++] = i;
-    out.lo[b] = out.lo[b].min(s[i].c.array() - s[i].r);
-    out.hi[b] = out.hi[b].max(s[i].c.array() + s[i].r);
+    if (b < 0 || b >= kNumBodies || out.end[b] != 0) return false;  // bad index or not grouped
+    // Plain scalars: this runs once per collision query, and the Eigen min/max chain was slower.
+    double lo[3], hi[3];
+    for (int k = 0; k < 3; ++k) lo[k] = s[i].c[k] - s[i].r, hi[k] = s[i].c[k] + s[i].r;
+    out.begin[b] = i;
+    for (++i; i < kNumSpheres && s[i].body == b; ++i) {
+      for (int k = 0; k < 3; ++k) {
+        lo[k] = std::min(lo[k], s[i].c[k] - s[i].r);
+        hi[k] = std::max(hi[k], s[i].c[k] + s[i].r);
+      }
+    }
+    out.end[b] = i;
+    out.lo[b] = Eigen::Array3d(lo[0], lo[1], lo[2]);
+    out.hi[b] = Eigen::Array3d(hi[0], hi[1], hi[2]);
   }
   return true;
 }
@@ -145,17 +152,20 @@ bool in_self_collision(const SphereSet& s, const BodyBounds& bb, double margin) 
   if (!(margin >= 0)) return in_self_collision_all_pairs(s, margin);
   // Two spheres can only be closer than r_i + r_j + margin if their bodies' boxes, grown by
   // the margin, overlap on every axis, so skipping the other body pairs changes no answer; it
-  // removes most of the ~400 sphere pairs on a typical (free) configuration. The 1e-9 slack
-  // keeps rounding in the box corners from pruning a pair the exact test would report.
+  // removes most of the ~400 sphere pairs on a typical (free) configuration. The same holds
+  // for one sphere's box against the other body's box. The 1e-9 slack keeps rounding in the
+  // box corners from pruning a pair the exact test would report.
   const double grow = margin + 1e-9;
   for (int k = 0; k < kEnabledBodyPairs.n; ++k) {
     const int a = kEnabledBodyPairs.pairs[k].a, b = kEnabledBodyPairs.pairs[k].b;
-    if (bb.count[a] == 0 || bb.count[b] == 0) continue;
+    if (bb.begin[a] == bb.end[a] || bb.begin[b] == bb.end[b]) continue;
     if ((bb.lo[a] - grow > bb.hi[b]).any() || (bb.lo[b] - grow > bb.hi[a]).any()) continue;
-    for (int u = 0; u < bb.count[a]; ++u) {
-      const Sphere& si = s[bb.members[a][u]];
-      for (int v = 0; v < bb.count[b]; ++v) {
-        const Sphere& sj = s[bb.members[b][v]];
+    const Eigen::Array3d lo_b = bb.lo[b] - grow, hi_b = bb.hi[b] + grow;
+    for (int i = bb.begin[a]; i < bb.end[a]; ++i) {
+      const Sphere& si = s[i];
+      if ((si.c.array() + si.r < lo_b).any() || (si.c.array() - si.r > hi_b).any()) continue;
+      for (int j = bb.begin[b]; j < bb.end[b]; ++j) {
+        const Sphere& sj = s[j];
         const double rr = si.r + sj.r + margin;
         if ((si.c - sj.c).squaredNorm() < rr * rr) return true;
       }

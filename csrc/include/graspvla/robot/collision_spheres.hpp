@@ -40,16 +40,16 @@ double self_collision_distance(const SphereSet& spheres) noexcept;
 /// True when any enabled pair of spheres overlaps by more than `margin` (m, >= 0 is stricter).
 bool in_self_collision(const SphereSet& spheres, double margin = 0.0) noexcept;
 
-/// Axis-aligned box around each body's spheres and the spheres of each body: the broad phase
-/// of the self-collision and world checks (a body whose box is farther than a margin from
-/// something cannot have a sphere within that margin of it).
+/// Axis-aligned box around each body's spheres and the range of spheres of each body: the
+/// broad phase of the self-collision and world checks (a body whose box is farther than a
+/// margin from something cannot have a sphere within that margin of it).
 struct BodyBounds {
   std::array<Eigen::Array3d, kNumBodies> lo, hi;
-  std::array<std::array<int, kNumSpheres>, kNumBodies> members;
-  std::array<int, kNumBodies> count{};
+  std::array<int, kNumBodies> begin{}, end{};  ///< spheres [begin, end) belong to the body
 };
 
-/// Fills `out` from `spheres`; false (and `out` unusable) when a body index is out of range.
+/// Fills `out` from `spheres` (grouped by body, as collision_spheres() writes them); false, and
+/// `out` unusable, when they are not grouped or a body index is out of range.
 bool body_bounds(const SphereSet& spheres, BodyBounds& out) noexcept;
 
 /// in_self_collision with bounds from body_bounds() on the same spheres.
