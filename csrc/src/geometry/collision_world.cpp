@@ -171,9 +171,15 @@ double CollisionWorld::distance(const Vector7& q, Scratch& s, int ignore_id) con
 bool CollisionWorld::segment_free(const Vector7& q0, const Vector7& q1, double resolution, Scratch& s,
                                   int ignore_id) const noexcept {
   if (!(resolution > 0) || !q0.allFinite() || !q1.allFinite()) return false;
+  if (in_collision(q0, s, ignore_id) || in_collision(q1, s, ignore_id)) return false;
+  return segment_interior_free(q0, q1, resolution, s, ignore_id);
+}
+
+bool CollisionWorld::segment_interior_free(const Vector7& q0, const Vector7& q1, double resolution, Scratch& s,
+                                           int ignore_id) const noexcept {
+  if (!(resolution > 0) || !q0.allFinite() || !q1.allFinite()) return false;
   const Vector7 d = q1 - q0;
   const long n = std::max(1L, static_cast<long>(std::ceil(d.cwiseAbs().maxCoeff() / resolution)));
-  if (in_collision(q0, s, ignore_id) || in_collision(q1, s, ignore_id)) return false;
   // Bisection order: every k in 1..n-1 is an odd multiple of exactly one power of two.
   long stride = 1;
   while (stride * 2 < n) stride *= 2;

@@ -79,7 +79,11 @@ Extend extend(Context& ctx, Tree& tree, const Vector7& target, int& new_index) {
     new_index = near;
     return Extend::Reached;
   }
-  if (!ctx.world.segment_free(qn, q_new, ctx.opt.resolution, ctx.scratch, ctx.ignore_id)) return Extend::Trapped;
+  // qn is a tree node, checked when it was added.
+  if (ctx.world.in_collision(q_new, ctx.scratch, ctx.ignore_id) ||
+      !ctx.world.segment_interior_free(qn, q_new, ctx.opt.resolution, ctx.scratch, ctx.ignore_id)) {
+    return Extend::Trapped;
+  }
   tree.nodes.push_back({q_new, near, tree.nodes[near].root});
   new_index = static_cast<int>(tree.nodes.size()) - 1;
   return result;
@@ -134,7 +138,8 @@ void shortcut(const CollisionWorld& world, std::vector<Vector7>& path, int itera
     std::size_t i = 0;
     while (i + 1 < path.size()) {
       std::size_t j = path.size() - 1;
-      while (j > i + 1 && !world.segment_free(path[i], path[j], resolution, s, ignore_id)) --j;
+      // Path vertices are free (endpoints of checked edges): only the interior needs checking.
+      while (j > i + 1 && !world.segment_interior_free(path[i], path[j], resolution, s, ignore_id)) --j;
       out.push_back(path[j]);
       i = j;
     }
