@@ -96,9 +96,9 @@ bool CollisionWorld::spheres_hit_world(const robot::SphereSet& spheres, const ro
       }
       continue;
     }
-    const Eigen::Array3d lo = o.world_box.lo.array() - grow, hi = o.world_box.hi.array() + grow;
+    const Eigen::Array3d lo = o.world_box.lo.array(), hi = o.world_box.hi.array();
     for (int b = 0; b < robot::kNumBodies; ++b) {
-      if (bounds->begin[b] == bounds->end[b] || (bounds->lo[b] > hi).any() || (bounds->hi[b] < lo).any()) continue;
+      if (bounds->begin[b] == bounds->end[b] || !robot::boxes_overlap(bounds->lo[b], bounds->hi[b], lo, hi, grow)) continue;
       for (int k = bounds->begin[b]; k < bounds->end[b]; ++k) {
         if (sphere_hits(o, spheres[k])) return true;
       }

@@ -159,11 +159,11 @@ bool in_self_collision(const SphereSet& s, const BodyBounds& bb, double margin) 
   for (int k = 0; k < kEnabledBodyPairs.n; ++k) {
     const int a = kEnabledBodyPairs.pairs[k].a, b = kEnabledBodyPairs.pairs[k].b;
     if (bb.begin[a] == bb.end[a] || bb.begin[b] == bb.end[b]) continue;
-    if ((bb.lo[a] - grow > bb.hi[b]).any() || (bb.lo[b] - grow > bb.hi[a]).any()) continue;
-    const Eigen::Array3d lo_b = bb.lo[b] - grow, hi_b = bb.hi[b] + grow;
+    if (!boxes_overlap(bb.lo[a], bb.hi[a], bb.lo[b], bb.hi[b], grow)) continue;
     for (int i = bb.begin[a]; i < bb.end[a]; ++i) {
       const Sphere& si = s[i];
-      if ((si.c.array() + si.r < lo_b).any() || (si.c.array() - si.r > hi_b).any()) continue;
+      const Eigen::Array3d lo_i = si.c.array() - si.r, hi_i = si.c.array() + si.r;
+      if (!boxes_overlap(lo_i, hi_i, bb.lo[b], bb.hi[b], grow)) continue;
       for (int j = bb.begin[b]; j < bb.end[b]; ++j) {
         const Sphere& sj = s[j];
         const double rr = si.r + sj.r + margin;
