@@ -147,8 +147,9 @@ void shortcut(const CollisionWorld& world, std::vector<Vector7>& path, int itera
   };
   reduce_vertices();
   // A successful shortcut costs a full edge check; about half of them used to save < 1 mrad
-  // (points on nearly collinear pieces left by earlier cuts). Require a tenth of a check step.
-  const double min_gain = 0.1 * resolution;
+  // (points on nearly collinear pieces left by earlier cuts). Require one check step of length:
+  // finer gains are below the resolution the path is verified at anyway.
+  const double min_gain = resolution;
   for (int it = 0; it < iterations && path.size() >= 3; ++it) {
     // Cumulative arc length
     std::vector<double> cum(path.size(), 0.0);
