@@ -39,6 +39,7 @@ int main() {
       sink += world.distance(q, s);
     }
     hits += world.segment_free(q0, q1, 0.01, s);
+    hits += world.segment_interior_free(q0, q1, 0.01, s);
     CHECK(guard.allocations() == 0);
   }
   std::printf("ok (%d, %g)\n", hits, sink);

@@ -76,15 +76,32 @@ void CollisionWorld::robot_spheres(const Vector7& q, Scratch& s) const noexcept 
   robot::collision_spheres(model_, s.ws, options_.gripper_width, s.spheres);
 }
 
-bool CollisionWorld::spheres_hit_world(const robot::SphereSet& spheres, int ignore_id) const noexcept {
-  // Loop objects outermost: each object's box rejects most spheres with a few compares.
+bool CollisionWorld::spheres_hit_world(const robot::SphereSet& spheres, const robot::BodyBounds* bounds,
+                                       int ignore_id) const noexcept {
+  auto sphere_hits = [&](const Object& o, const robot::Sphere& sp) {
+    const double r = sp.r + options_.margin;
+    if (o.world_box.squared_distance(sp.c) >= r * r) return false;
+    return o.shape.distance(o.inverse * sp.c, r) < r;
+  };
+  // Loop objects outermost: each object's box rejects most bodies (and then most spheres)
+  // with a few compares. A sphere within `margin` of the object's box lies in a body box that,
+  // grown by the margin (+ slack for rounding), overlaps it, so the body test prunes nothing
+  // the sphere test would keep.
+  const double grow = std::max(options_.margin, 0.0) + 1e-9;
   for (const Object& o : objects_) {
     if (!o.enabled || o.id == ignore_id) continue;
-    for (const robot::Sphere& sp : spheres) {
-      const double r = sp.r + options_.margin;
-      if (o.world_box.squared_distance(sp.c) >= r * r) continue;
-      const Vec3 local = o.inverse * sp.c;
-      if (o.shape.distance(local, r) < r) return true;
+    if (bounds == nullptr || !(options_.margin >= 0)) {
+      for (const robot::Sphere& sp : spheres) {
+        if (sphere_hits(o, sp)) return true;
+      }
+      continue;
+    }
+    const Eigen::Array3d lo = o.world_box.lo.array(), hi = o.world_box.hi.array();
+    for (int b = 0; b < robot::kNumBodies; ++b) {
+      if (bounds->begin[b] == bounds->end[b] || !robot::boxes_overlap(bounds->lo[b], bounds->hi[b], lo, hi, grow)) continue;
+      for (int k = bounds->begin[b]; k < bounds->end[b]; ++k) {
+        if (sphere_hits(o, spheres[k])) return true;
+      }
     }
   }
   return false;
@@ -113,8 +130,12 @@ bool CollisionWorld::attached_hit(const robot::Workspace& ws, const robot::Spher
 bool CollisionWorld::in_collision(const Vector7& q, Scratch& s, int ignore_id) const noexcept {
   if (!q.allFinite()) return true;
   robot_spheres(q, s);
-  if (spheres_hit_world(s.spheres, ignore_id)) return true;
-  if (options_.check_self && robot::in_self_collision(s.spheres, options_.self_margin)) return true;
+  const bool have_bounds = robot::body_bounds(s.spheres, s.bounds);
+  if (spheres_hit_world(s.spheres, have_bounds ? &s.bounds : nullptr, ignore_id)) return true;
+  if (options_.check_self && (have_bounds ? robot::in_self_collision(s.spheres, s.bounds, options_.self_margin)
+                                          : robot::in_self_collision(s.spheres, options_.self_margin))) {
+    return true;
+  }
   if (!attached_.empty() && attached_hit(s.ws, s.spheres, ignore_id)) return true;
   return false;
 }
@@ -150,9 +171,15 @@ double CollisionWorld::distance(const Vector7& q, Scratch& s, int ignore_id) con
 bool CollisionWorld::segment_free(const Vector7& q0, const Vector7& q1, double resolution, Scratch& s,
                                   int ignore_id) const noexcept {
   if (!(resolution > 0) || !q0.allFinite() || !q1.allFinite()) return false;
+  if (in_collision(q0, s, ignore_id) || in_collision(q1, s, ignore_id)) return false;
+  return segment_interior_free(q0, q1, resolution, s, ignore_id);
+}
+
+bool CollisionWorld::segment_interior_free(const Vector7& q0, const Vector7& q1, double resolution, Scratch& s,
+                                           int ignore_id) const noexcept {
+  if (!(resolution > 0) || !q0.allFinite() || !q1.allFinite()) return false;
   const Vector7 d = q1 - q0;
   const long n = std::max(1L, static_cast<long>(std::ceil(d.cwiseAbs().maxCoeff() / resolution)));
-  if (in_collision(q0, s, ignore_id) || in_collision(q1, s, ignore_id)) return false;
   // Bisection order: every k in 1..n-1 is an odd multiple of exactly one power of two.
   long stride = 1;
   while (stride * 2 < n) stride *= 2;

@@ -79,7 +79,11 @@ Extend extend(Context& ctx, Tree& tree, const Vector7& target, int& new_index) {
     new_index = near;
     return Extend::Reached;
   }
-  if (!ctx.world.segment_free(qn, q_new, ctx.opt.resolution, ctx.scratch, ctx.ignore_id)) return Extend::Trapped;
+  // qn is a tree node, checked when it was added.
+  if (ctx.world.in_collision(q_new, ctx.scratch, ctx.ignore_id) ||
+      !ctx.world.segment_interior_free(qn, q_new, ctx.opt.resolution, ctx.scratch, ctx.ignore_id)) {
+    return Extend::Trapped;
+  }
   tree.nodes.push_back({q_new, near, tree.nodes[near].root});
   new_index = static_cast<int>(tree.nodes.size()) - 1;
   return result;
@@ -126,6 +130,26 @@ void shortcut(const CollisionWorld& world, std::vector<Vector7>& path, int itera
   if (path.size() < 3) return;
   Rng rng(seed + 0x51u);
   CollisionWorld::Scratch s;
+  // Greedy vertex reduction: connect each vertex to the farthest reachable later vertex. Cheap
+  // (failed edges stop early in bisection order) and it removes most RRT detours before the
+  // random shortcuts, which then start from a short path.
+  auto reduce_vertices = [&] {
+    std::vector<Vector7> out{path.front()};
+    std::size_t i = 0;
+    while (i + 1 < path.size()) {
+      std::size_t j = path.size() - 1;
+      // Path vertices are free (endpoints of checked edges): only the interior needs checking.
+      while (j > i + 1 && !world.segment_interior_free(path[i], path[j], resolution, s, ignore_id)) --j;
+      out.push_back(path[j]);
+      i = j;
+    }
+    path.swap(out);
+  };
+  reduce_vertices();
+  // A successful shortcut costs a full edge check; about half of them used to save < 1 mrad
+  // (points on nearly collinear pieces left by earlier cuts). Require one check step of length:
+  // finer gains are below the resolution the path is verified at anyway.
+  const double min_gain = resolution;
   for (int it = 0; it < iterations && path.size() >= 3; ++it) {
     // Cumulative arc length
     std::vector<double> cum(path.size(), 0.0);
@@ -145,7 +169,7 @@ void shortcut(const CollisionWorld& world, std::vector<Vector7>& path, int itera
     const Vector7 qa = point(ia, a), qb = point(ib, b);
     if (ib <= ia) continue;  // same segment: nothing to remove
     const double old_len = (path[ia + 1] - qa).norm() + (cum[ib] - cum[ia + 1]) + (qb - path[ib]).norm();
-    if ((qb - qa).norm() >= old_len - 1e-9) continue;
+    if ((qb - qa).norm() > old_len - min_gain) continue;
     if (!world.segment_free(qa, qb, resolution, s, ignore_id)) continue;
     std::vector<Vector7> next(path.begin(), path.begin() + static_cast<long>(ia) + 1);
     next.push_back(qa);
@@ -154,16 +178,8 @@ void shortcut(const CollisionWorld& world, std::vector<Vector7>& path, int itera
     path.swap(next);
     dedupe(path);
   }
-  // Final greedy pass: connect each vertex to the farthest reachable later vertex.
-  std::vector<Vector7> out{path.front()};
-  std::size_t i = 0;
-  while (i + 1 < path.size()) {
-    std::size_t j = path.size() - 1;
-    while (j > i + 1 && !world.segment_free(path[i], path[j], resolution, s, ignore_id)) --j;
-    out.push_back(path[j]);
-    i = j;
-  }
-  path.swap(out);
+  // Final pass: vertices the random cuts made redundant.
+  if (path.size() >= 3) reduce_vertices();
 }
 
 bool smooth_and_verify(const CollisionWorld& world, std::vector<Vector7>& path, const PlannerOptions& opt,

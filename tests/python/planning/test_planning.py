@@ -98,6 +98,18 @@ def test_collision_matches_bruteforce_reference():
     # single-configuration query = batch, thread count does not matter
     assert all(world.in_collision(q) == h for q, h in zip(qs[:50], hit[:50]))
     np.testing.assert_array_equal(world.in_collision_batch(qs, threads=1), world.in_collision_batch(qs, threads=2))
+    # margins: the checker prunes whole bodies by box before testing spheres; padding must
+    # still count exactly (world margin vs the world, self margin vs the arm itself)
+    world.check_self = False
+    for m in (0.01, 0.05):
+        world.margin = m
+        np.testing.assert_array_equal(world.in_collision_batch(qs), ref < m)
+    world.margin = 0.0
+    world.check_self = True
+    for m in (0.01, 0.05):
+        world.self_margin = m
+        self_d = robot.self_collision_distance(qs, world.gripper_width)
+        np.testing.assert_array_equal(world.in_collision_batch(qs), (ref < 0) | (self_d < m))
 
 
 def test_shape_distances_point_cloud_cylinder_and_moves():

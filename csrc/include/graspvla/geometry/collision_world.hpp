@@ -69,6 +69,7 @@ class CollisionWorld {
   struct Scratch {
     robot::Workspace ws;
     robot::SphereSet spheres;
+    robot::BodyBounds bounds;
   };
 
   /// True when q collides with an enabled object (other than `ignore_id`), itself, or the
@@ -82,6 +83,10 @@ class CollisionWorld {
   /// in bisection order so collisions are found early. q0 itself is checked too.
   bool segment_free(const Vector7& q0, const Vector7& q1, double resolution, Scratch& s,
                     int ignore_id = -1) const noexcept;
+  /// segment_free without checking q0 and q1 (for callers that already know them free, e.g.
+  /// tree nodes or path vertices): the same interior states, in the same order.
+  bool segment_interior_free(const Vector7& q0, const Vector7& q1, double resolution, Scratch& s,
+                             int ignore_id = -1) const noexcept;
 
   /// Batch: hit[i] for q (n, 7 row-major), using all cores (threads = 0).
   void in_collision_batch(const double* q, std::size_t n, std::uint8_t* hit, std::size_t threads = 0,
@@ -92,7 +97,7 @@ class CollisionWorld {
   void robot_spheres(const Vector7& q, Scratch& s) const noexcept;
 
  private:
-  bool spheres_hit_world(const robot::SphereSet& spheres, int ignore_id) const noexcept;
+  bool spheres_hit_world(const robot::SphereSet& spheres, const robot::BodyBounds* bounds, int ignore_id) const noexcept;
   bool attached_hit(const robot::Workspace& ws, const robot::SphereSet& spheres, int ignore_id) const noexcept;
 
   robot::RobotModel model_;

@@ -72,7 +72,9 @@ double path_length(const std::vector<Vector7>& path) noexcept;
 void plan(const geometry::CollisionWorld& world, const Vector7& start, const std::vector<Vector7>& goals,
           const PlannerOptions& options, PlanOutput& out, int ignore_id = -1);
 
-/// Random shortcutting of a collision-free path (keeps it collision free); deterministic per rng seed.
+/// Shortcutting of a collision-free path (keeps it collision free): greedy vertex reduction,
+/// `iterations` random shortcuts (each must save at least `resolution` of length), then
+/// vertex reduction again. Deterministic per rng seed.
 void shortcut(const geometry::CollisionWorld& world, std::vector<Vector7>& path, int iterations, double resolution,
               std::uint64_t seed, int ignore_id = -1);
 

@@ -40,4 +40,29 @@ double self_collision_distance(const SphereSet& spheres) noexcept;
 /// True when any enabled pair of spheres overlaps by more than `margin` (m, >= 0 is stricter).
 bool in_self_collision(const SphereSet& spheres, double margin = 0.0) noexcept;
 
+/// Axis-aligned box around each body's spheres and the range of spheres of each body: the
+/// broad phase of the self-collision and world checks (a body whose box is farther than a
+/// margin from something cannot have a sphere within that margin of it).
+struct BodyBounds {
+  std::array<Eigen::Array3d, kNumBodies> lo, hi;
+  std::array<int, kNumBodies> begin{}, end{};  ///< spheres [begin, end) belong to the body
+};
+
+/// Fills `out` from `spheres` (grouped by body, as collision_spheres() writes them); false, and
+/// `out` unusable, when they are not grouped or a body index is out of range.
+bool body_bounds(const SphereSet& spheres, BodyBounds& out) noexcept;
+
+/// Whether boxes [lo_a, hi_a] and [lo_b, hi_b], grown by `grow`, overlap. Scalar with early
+/// exit: most body pairs are separated along the first axis tested.
+inline bool boxes_overlap(const Eigen::Array3d& lo_a, const Eigen::Array3d& hi_a, const Eigen::Array3d& lo_b,
+                          const Eigen::Array3d& hi_b, double grow) noexcept {
+  for (int k = 0; k < 3; ++k) {
+    if (lo_a[k] - grow > hi_b[k] || lo_b[k] - grow > hi_a[k]) return false;
+  }
+  return true;
+}
+
+/// in_self_collision with bounds from body_bounds() on the same spheres.
+bool in_self_collision(const SphereSet& spheres, const BodyBounds& bounds, double margin) noexcept;
+
 }  // namespace graspvla::robot
