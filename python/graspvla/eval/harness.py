@@ -181,9 +181,11 @@ def _reset_policy(policy: Any, seed: int) -> None:
         params = inspect.signature(policy.reset).parameters
     except (TypeError, ValueError):
         params = {}
-    takes = "seed" in params or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params.values())
-    if takes:
+    kinds = {p.kind for p in params.values()}
+    if "seed" in params or inspect.Parameter.VAR_KEYWORD in kinds:
         policy.reset(seed=seed)
+    elif inspect.Parameter.VAR_POSITIONAL in kinds:
+        policy.reset(seed)
     else:
         policy.reset()
 

@@ -144,3 +144,12 @@ def test_a_trial_does_not_depend_on_the_trials_before_it() -> None:
 
     rec, _ = run_trial(PointEnv(), Plain("plain"), 1, CONDITIONS["basic"], "thing", "synthetic", 30, 0.1)
     assert rec.success
+
+    class Varargs(GoTo):
+        def reset(self, *args) -> None:  # takes the seed positionally
+            self.got = args
+            super().reset()
+
+    v = Varargs("varargs")
+    run_trial(PointEnv(), v, 4, CONDITIONS["basic"], "thing", "synthetic", 2, 0.1)
+    assert v.got == (4,)
