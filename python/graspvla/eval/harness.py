@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from graspvla.eval.conditions import CONDITIONS, Condition
+from graspvla.seeding import episode_seed
 from graspvla.eval.report import TrialRecord, box_iou, write_report
 
 __all__ = ["BenchmarkConfig", "GraspEnv", "Policy", "RandomPolicy", "run_benchmark", "run_trial"]
@@ -70,7 +71,7 @@ class RandomPolicy:
 
     def reset(self, seed: int | None = None) -> None:
         if seed is not None:
-            self.rng = np.random.default_rng([self.seed & 0xFFFFFFFF, int(seed) & 0xFFFFFFFF])
+            self.rng = np.random.default_rng(episode_seed(self.seed, seed))
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
         a = np.zeros((self.chunk, 7))

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from graspvla.model.policy import GraspVLAPolicy
+from graspvla.seeding import episode_seed
 
 __all__ = ["CALIBRATED_ORIENTATION_PRIOR", "ModelPolicy", "OracleGraspPolicy"]
 
@@ -97,7 +98,7 @@ class OracleGraspPolicy(ModelPolicy):
     def reset(self, seed: int | None = None) -> None:
         super().reset(seed)
         if seed is not None:
-            self._rng = np.random.default_rng([0, int(seed) & 0xFFFFFFFF])
+            self._rng = np.random.default_rng(episode_seed(0, seed))
         if self.offset > 0:
             a = self._rng.uniform(0.0, 2.0 * np.pi)
             self._shift = self.offset * np.array([np.cos(a), np.sin(a)])

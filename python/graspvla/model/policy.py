@@ -13,6 +13,7 @@ import torch
 from graspvla.errors import InvalidInputError
 from graspvla.model.batching import images_to_tensor
 from graspvla.geometry.calibration import CameraCalibration, locate_target
+from graspvla.seeding import episode_seed
 from graspvla.model.generate import generate
 from graspvla.model.graspvla import GraspVLA
 from graspvla.model.normalize import Normalizer
@@ -80,10 +81,6 @@ class Policy(Protocol):
 
     def reset(self, seed: int | None = None) -> None: ...
 
-
-def episode_seed(base: int, episode: int) -> int:
-    """A 63-bit seed from a policy's ``base`` seed and an episode's (e.g. a trial's) seed."""
-    return int(np.random.SeedSequence([int(base) & 0xFFFFFFFF, int(episode) & 0xFFFFFFFF]).generate_state(2, np.uint64)[0] >> 1)
 
 
 class GraspVLAPolicy:
